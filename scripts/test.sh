@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The README's test command: type check, lint, build, then every test suite.
+# On a Debian machine as root it provisions what the suites need (Tryton, Chromium);
+# elsewhere the suites say loudly what they skipped. With CI=true nothing may be skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "provision (Tryton server, Chromium)"
+bash scripts/provision.sh
+
+step "type check"
+npm run --silent typecheck
+step "lint"
+npm run --silent lint
+step "build"
+npm run --silent build
+
+step "unit and node tests"
+npx mocha 'test/unit/**/*.spec.ts' 'test/nodes/**/*.spec.ts'
+step "contract tests (simulator and real Tryton)"
+npx mocha 'test/contract/**/*.spec.ts'
+step "end-to-end tests (real Node-RED editor, headless Chromium)"
+npx mocha --timeout 180000 'test/e2e/**/*.spec.ts'

@@ -1,0 +1,106 @@
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from "node-red";
+import { runPull, triggerOf, type CursorStore, type PullSummary, type PullTrigger } from "../magento/intake";
+import type { OrderCursor } from "../magento/search";
+import type { MagentoConfigNode } from "./magento-config";
+import { progressStatus, safeError } from "./shared/report";
+import { SerialRunner } from "./shared/serial";
+
+export interface OrderInDef extends NodeDef {
+  magento: string;
+  /** The seeds' "Automatic Synchronization": poll on a timer when on. */
+  autoSync: boolean;
+  interval: number | string;
+  intervalUnit: "s" | "m" | "h";
+}
+
+const unitMs = { s: 1000, m: 60_000, h: 3_600_000 } as const;
+const CURSOR_KEY = "magentoCursor";
+
+function describe(summary: PullSummary): string {
+  const invalid = summary.invalid ? `, ${summary.invalid} invalid` : "";
+  return `${summary.orders} orders${invalid}`;
+}
+
+export default function register(RED: NodeAPI): void {
+  function MagentoOrderIn(this: Node, def: OrderInDef) {
+    RED.nodes.createNode(this, def);
+    const config = RED.nodes.getNode(def.magento) as MagentoConfigNode | null;
+    const status = progressStatus(this);
+    const runner = new SerialRunner();
+    if (!config) {
+      status.error("no Magento configuration");
+      this.on("input", (_msg: NodeMessageInFlow, _send, done) =>
+        done(new Error("magento-order-in: choose a Magento configuration node.")),
+      );
+      return;
+    }
+    const context = this.context();
+    const cursors: CursorStore = {
+      load: async () => (context.get(CURSOR_KEY) as OrderCursor | undefined) ?? null,
+      save: async (cursor) => context.set(CURSOR_KEY, cursor ?? undefined),
+    };
+
+    const pull = (trigger: PullTrigger, base: NodeMessage, send: (msgs: (NodeMessage | null)[]) => void) =>
+      runner.run(async (signal) => {
+        status.busy("pulling…");
+        let total = 0;
+        const summary = await runPull(config.client, trigger, cursors, {
+          pageSize: config.pageSize,
+          signal,
+          onPage: (page) => {
+            total += page.orders.length;
+            const magento = { trigger: trigger.kind, page: page.page, fetched: page.fetched, cursor: page.cursor };
+            const ok = page.orders.length ? { ...base, payload: page.orders, magento } : null;
+            const bad = page.invalid.length
+              ? { ...base, payload: page.invalid.map((i) => i.result), invalid: page.invalid.map((i) => i.raw), magento }
+              : null;
+            if (ok || bad) send([ok, bad]);
+            status.busy(`page ${page.page} · ${total} orders`);
+          },
+        });
+        status.done(describe(summary), summary.invalid > 0);
+        return summary;
+      });
+
+    this.on("input", (msg, send, done) => {
+      let trigger: PullTrigger;
+      try {
+        trigger = triggerOf(msg.payload);
+      } catch (err) {
+        status.error(err);
+        done(safeError(err));
+        return;
+      }
+      pull(trigger, msg, send).then(
+        () => done(),
+        (err: unknown) => {
+          status.error(err);
+          done(safeError(err));
+        },
+      );
+    });
+
+    let timer: NodeJS.Timeout | undefined;
+    const intervalMs = Number(def.interval) * (unitMs[def.intervalUnit] ?? 1000);
+    if (def.autoSync && intervalMs >= 1000) {
+      const tick = () => {
+        if (runner.busy) return; // never overlap runs: the next tick catches up
+        pull({ kind: "incremental" }, {}, (msgs) => this.send(msgs)).catch((err: unknown) => {
+          status.error(err);
+          // Catch nodes see an error only when it carries a message.
+          this.error(safeError(err), { payload: { trigger: "poll" } } as NodeMessage);
+        });
+      };
+      timer = setInterval(tick, intervalMs);
+      setImmediate(tick);
+    } else {
+      status.idle("manual sync");
+    }
+
+    this.on("close", (_removed: boolean, done: () => void) => {
+      if (timer) clearInterval(timer);
+      runner.stop().finally(done);
+    });
+  }
+  RED.nodes.registerType("magento-order-in", MagentoOrderIn);
+}
