@@ -15,7 +15,15 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { lstatSync, readlinkSync, unlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -97,7 +105,9 @@ function killGroup(pid: number, signal: NodeJS.Signals): boolean {
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+  return (
+    typeof v === "object" && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
+  );
 }
 
 function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
@@ -223,7 +233,9 @@ export async function startNodeRed(opts: StartNodeRedOptions = {}): Promise<Node
     if (opts.installPack !== false) {
       const missing = missingBuildFiles();
       if (missing.length > 0) {
-        throw new Error(`The pack is not built (missing ${missing.join(", ")}): run \`npm run build\` first.`);
+        throw new Error(
+          `The pack is not built (missing ${missing.join(", ")}): run \`npm run build\` first.`,
+        );
       }
       linkPack(userDir);
     }
@@ -297,9 +309,8 @@ export async function startNodeRed(opts: StartNodeRedOptions = {}): Promise<Node
   /** Wait until `done()` holds, failing on missing types, process exit or timeout. */
   const waitFor = (what: string, done: () => boolean, timeoutMs: number, missingFrom = 0): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
       const finish = (err?: Error) => {
-        if (timer) clearTimeout(timer);
+        clearTimeout(timer);
         listeners.delete(check);
         child.off("exit", onExit);
         if (err) reject(err);
@@ -310,14 +321,19 @@ export async function startNodeRed(opts: StartNodeRedOptions = {}): Promise<Node
           finish(errorWithLog(`Node-RED is waiting for missing node types while ${what}`, lines));
         } else if (done()) finish();
       };
-      const onExit = () => {
-        // let the last output arrive
+      // let the last output arrive before reporting
+      const onExit = () =>
         setTimeout(() => finish(errorWithLog(`Node-RED exited (${exitInfo}) while ${what}`, lines)), 50);
-      };
-      if (exited) return onExit();
+      const timer = setTimeout(
+        () => finish(errorWithLog(`timed out after ${timeoutMs} ms while ${what}`, lines)),
+        timeoutMs,
+      );
+      if (exited) {
+        onExit();
+        return;
+      }
       listeners.add(check);
       child.once("exit", onExit);
-      timer = setTimeout(() => finish(errorWithLog(`timed out after ${timeoutMs} ms while ${what}`, lines)), timeoutMs);
       check();
     });
 
