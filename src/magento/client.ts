@@ -76,10 +76,19 @@ export class MagentoClient {
   private readonly agents: { http: http.Agent; https: https.Agent };
   private readonly lifetime = new AbortController();
   private readonly adminSession: AdminTokenSession | undefined;
+  /** Unusable settings fail every call (never the constructor, which runs inside Node-RED handlers). */
+  private readonly configError: MagentoError | undefined;
 
   constructor(opts: MagentoClientOptions) {
     registerAuthSecrets(opts.auth);
-    this.baseUrl = normalizeBaseUrl(opts.baseUrl);
+    let baseUrl = "";
+    try {
+      baseUrl = normalizeBaseUrl(opts.baseUrl);
+    } catch (err) {
+      this.configError = err as MagentoError;
+    }
+    this.configError ??= missingCredential(opts.auth);
+    this.baseUrl = baseUrl;
     this.storeCode = opts.storeCode ?? "default";
     this.pageSize = clampPageSize(opts.pageSize ?? 100);
     this.timeoutMs = opts.timeoutMs ?? 30_000;
@@ -131,6 +140,7 @@ export class MagentoClient {
     if (!path.startsWith("/V1/")) {
       throw new MagentoError({ code: "config", call, summary: "the route must start with /V1/" });
     }
+    if (this.configError) throw this.configError;
     const url = this.url(path, opts.query, opts.storeCode);
     if (!this.adminSession) return this.send<T>(method, url, call, opts, this.staticAuthorization());
     const session = this.adminSession;
@@ -304,12 +314,39 @@ function parseBody<T>(body: unknown, call: string): T {
   }
 }
 
+const credentialNames: Record<string, string> = {
+  token: "integration access token",
+  consumerKey: "consumer key",
+  consumerSecret: "consumer secret",
+  accessToken: "access token",
+  accessTokenSecret: "access token secret",
+  username: "admin username",
+  password: "admin password",
+};
+
+function missingCredential(auth: MagentoAuth): MagentoError | undefined {
+  const fields = Object.entries(auth).filter(([key]) => key in credentialNames);
+  const empty = fields
+    .filter(([, value]) => typeof value !== "string" || value.trim() === "")
+    .map(([key]) => key);
+  if (empty.length === 0) return undefined;
+  return new MagentoError({
+    code: "config",
+    call: "connect",
+    summary: `the ${empty.map((k) => credentialNames[k]).join(", ")} ${empty.length > 1 ? "are" : "is"} not set`,
+  });
+}
+
 function normalizeBaseUrl(raw: string): string {
   let url: URL;
   try {
     url = new URL(String(raw ?? "").trim());
   } catch {
-    throw new MagentoError({ code: "config", call: "connect", summary: `"${raw}" is not a URL` });
+    throw new MagentoError({
+      code: "config",
+      call: "connect",
+      summary: `the base URL "${raw}" is not a URL`,
+    });
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new MagentoError({

@@ -57,12 +57,26 @@ describe("Magento client (magento/client.ts)", () => {
     );
   });
 
-  it("refuses an unusable base URL with a config error", () => {
-    assert.throws(
-      () => new MagentoClient({ baseUrl: "shop.example.com", auth: bearer }),
-      (e: MagentoError) => e.code === "config",
+  it("refuses unusable settings with a config error on the first call, never in the constructor", async () => {
+    const noScheme = new MagentoClient({ baseUrl: "shop.example.com", auth: bearer });
+    await assert.rejects(
+      noScheme.storeViews(),
+      (e: MagentoError) => e.code === "config" && /not a URL/.test(e.message),
     );
-    assert.throws(() => new MagentoClient({ baseUrl: "ftp://x", auth: bearer }), /http:\/\/ or https:\/\//);
+    const ftp = new MagentoClient({ baseUrl: "ftp://x", auth: bearer });
+    await assert.rejects(ftp.testConnection(), /http:\/\/ or https:\/\//);
+    const blank = new MagentoClient({
+      baseUrl: "https://shop.example.com",
+      auth: {
+        kind: "oauth1",
+        consumerKey: "key1",
+        consumerSecret: "",
+        accessToken: "tok1",
+        accessTokenSecret: " ",
+      },
+    });
+    await assert.rejects(blank.storeViews(), /the consumer secret, access token secret are not set/);
+    for (const c of [noScheme, ftp, blank]) c.close();
   });
 
   it("gets an order and sends JSON bodies", async () => {
