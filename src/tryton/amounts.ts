@@ -75,3 +75,14 @@ export function roundTo(value: Amount, step: Amount): Amount {
   const rounded = ((a + step / 2n) / step) * step;
   return negative ? -rounded : rounded;
 }
+
+/** `a / b` rounded half away from zero to `decimals` places. */
+export function divide(a: Amount, b: Amount, decimals: number): Amount {
+  if (b === 0n) throw new RangeError("division by zero");
+  const step = 10n ** BigInt(SCALE - decimals);
+  const negative = a < 0n !== b < 0n;
+  const [x, y] = [a < 0n ? -a : a, b < 0n ? -b : b];
+  const scaled = (x * ONE) / y;
+  const rounded = ((scaled + step / 2n) / step) * step;
+  return negative ? -rounded : rounded;
+}

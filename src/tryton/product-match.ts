@@ -52,8 +52,7 @@ export class ProductMatcher {
   /**
    * Ids and sale units for every code, creating what is missing. Looked up on every page,
    * never cached: SQLite does not enforce foreign keys (reference trap 13), so a stale id
-   * of a product deleted meanwhile would leave a broken sale. Archived products count
-   * (`active_test: false`): re-using one beats creating a second product with its code.
+   * of a product deleted meanwhile would leave a broken sale. Archived products count.
    */
   async resolve(
     wanted: ProductWanted[],
@@ -70,9 +69,14 @@ export class ProductMatcher {
     if (lookup.length) {
       const rows = await this.client.searchRead(
         "product.product",
-        [["code", "in", lookup.map((w) => w.code)]],
+        [
+          ["code", "in", lookup.map((w) => w.code)],
+          // Mentioning `active` turns off the implicit active filter: re-using an archived
+          // product beats creating a second one with the same code.
+          ["active", "in", [true, false]],
+        ],
         ["code", "sale_uom", "default_uom"],
-        { order: [["id", "ASC"]], context: { active_test: false } },
+        { order: [["id", "ASC"]] },
       );
       for (const r of rows) {
         const code = String(r.code);

@@ -38,17 +38,21 @@ import {
   quantityFits,
   saleHeader,
   saleValues,
+  taxMapFrom,
   type MappingOptions,
   type ResolvedProduct,
   type ResolvedSale,
   type SaleDraft,
+  type TaxMap,
 } from "./sale-mapping";
 import {
   defaultStateMap,
   expectedAfter,
   isTrytonSaleState,
   nextStep,
+  stateMapFrom,
   targetFor,
+  type MagentoState,
   type SaleButton,
   type SaleTarget,
   type StateMap,
@@ -81,6 +85,12 @@ export const defaultImportOptions: Readonly<ImportOptions> = Object.freeze({
   unitSymbol: "u",
   confirmChunk: DEFAULT_CONFIRM_CHUNK,
 });
+
+/** What callers pass: maps may be given raw (objects or JSON text, as a node's settings hold them). */
+export type ImportSettings = Partial<Omit<ImportOptions, "taxMap" | "stateMap">> & {
+  taxMap?: TaxMap | Record<string, number | number[]> | string;
+  stateMap?: Partial<Record<MagentoState, SaleTarget>> | string;
+};
 
 export interface ImportProgress {
   phase: "prepare" | "create" | "workflow" | "done";
@@ -162,9 +172,15 @@ export class SaleImporter {
 
   constructor(
     readonly client: TrytonClient,
-    options: Partial<ImportOptions> = {},
+    settings: ImportSettings = {},
   ) {
-    const merged = { ...defaultImportOptions, ...stripUndefined(options) };
+    const { taxMap, stateMap, ...rest } = settings;
+    const merged: ImportOptions = {
+      ...defaultImportOptions,
+      ...stripUndefined(rest),
+      taxMap: Array.isArray(taxMap) ? (taxMap as TaxMap) : taxMapFrom(taxMap),
+      stateMap: stateMapFrom(stateMap),
+    };
     checkTimeZone(merged.timeZone);
     merged.confirmChunk = Math.max(1, Math.floor(Number(merged.confirmChunk) || DEFAULT_CONFIRM_CHUNK));
     this.options = Object.freeze(merged);

@@ -35,6 +35,7 @@ import {
   amountText,
   decimalPlaces,
   decimalText,
+  divide,
   roundTo,
   sum,
   times,
@@ -368,6 +369,21 @@ function taxesFor(order: MagentoOrder, percent: number | undefined, field: strin
   return { key: amountText(wanted), taxes: rate.taxes };
 }
 
+/**
+ * The unit price, unless it does not reproduce Magento's row total: a bundle parent's
+ * price is its row total divided by the quantity, rounded to the currency (33.33 × 3 ≠
+ * 100.00). Then the row total over the quantity with Tryton's 4 decimals is closer.
+ */
+function unitPriceOf(line: OrderLine, price: string): string {
+  if (!line.qty) return price;
+  const qty = amount(line.qty);
+  const row = amount(line.rowTotal);
+  const given = amount(price);
+  if (times(given, qty) === row) return price;
+  const spread = divide(row, qty, PRICE_DECIMALS);
+  return abs(times(spread, qty) - row) < abs(times(given, qty) - row) ? amountText(spread) : price;
+}
+
 function productTypeOf(line: OrderLine, option: MappingOptions["productType"]): ProductType {
   if (option !== "auto") return option;
   return line.isVirtual || line.productType === "virtual" || line.productType === "downloadable"
@@ -383,7 +399,10 @@ function saleLines(order: MagentoOrder, options: MappingOptions): LineDraft[] {
 
   for (const line of lineItems(order, { bundle: options.bundle })) {
     const i = index.get(line.item) ?? order.items.findIndex((it) => it.item_id === line.itemId);
-    const price = checkPrice(order, line.price, `items.${i}.price`, `the price of ${line.sku}`);
+    const price = unitPriceOf(
+      line,
+      checkPrice(order, line.price, `items.${i}.price`, `the price of ${line.sku}`),
+    );
     const tax = taxesFor(order, line.taxPercent, `items.${i}.tax_percent`, options.taxMap);
     if (tax.key) itemRates.add(tax.key);
     lines.push({
