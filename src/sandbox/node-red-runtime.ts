@@ -81,13 +81,34 @@ const RUNNING = /Server now running at (https?:\/\/[^\s/]+(?::\d+)?)/;
 
 /** Process groups still alive, killed when this process exits whatever the reason. */
 const live = new Set<number>();
+/** Temp userDirs to remove when this process exits before `stop` did. */
+const tempDirs = new Set<string>();
 let exitHookInstalled = false;
+function killAllNow(): void {
+  for (const pid of live) killGroup(pid, "SIGKILL");
+  for (const dir of tempDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // best effort at exit
+    }
+  }
+}
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on("exit", () => {
-    for (const pid of live) killGroup(pid, "SIGKILL");
-  });
+  process.on("exit", killAllNow);
+  // Node-RED runs in its own process group, so a Ctrl-C on the terminal does not reach it. When
+  // nobody else handles the signal, clean up and die of it as the default action would.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    const onSignal = () => {
+      if (process.listenerCount(signal) > 1) return; // the host handles it (e.g. the demo)
+      killAllNow();
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): boolean {
@@ -225,8 +246,12 @@ export async function startNodeRed(opts: StartNodeRedOptions = {}): Promise<Node
   const removeUserDir = opts.removeUserDir ?? created;
   mkdirSync(userDir, { recursive: true });
 
+  if (removeUserDir) tempDirs.add(userDir);
+  installExitHook();
   const cleanupDir = () => {
-    if (removeUserDir) rmSync(userDir, { recursive: true, force: true });
+    if (!removeUserDir) return;
+    rmSync(userDir, { recursive: true, force: true });
+    tempDirs.delete(userDir);
   };
 
   try {
@@ -269,7 +294,6 @@ export async function startNodeRed(opts: StartNodeRedOptions = {}): Promise<Node
     throw new Error("could not spawn Node-RED");
   }
   live.add(pid);
-  installExitHook();
 
   let exited = false;
   let exitInfo = "";

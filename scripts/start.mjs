@@ -1,0 +1,42 @@
+// `npm start`: build the pack when dist/ lacks a node file, then run the demo
+// (src/sandbox/demo.ts: Magento simulator + Node-RED with the example flows) through tsx.
+// Needs the devDependencies (node-red, tsx): install with `npm ci`.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const require = createRequire(import.meta.url);
+
+for (const dep of ["tsx", "node-red"]) {
+  try {
+    require.resolve(`${dep}/package.json`);
+  } catch {
+    console.error(`npm start needs the devDependency "${dep}": run \`npm ci\` (without --omit=dev) first.`);
+    process.exit(1);
+  }
+}
+
+const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
+const nodeFiles = Object.values(pkg["node-red"]?.nodes ?? {}).flatMap((f) => [
+  f,
+  f.replace(/\.c?js$/, ".html"),
+]);
+if (nodeFiles.some((f) => !existsSync(path.join(root, f)))) {
+  console.log("Building the pack (dist/ is missing or incomplete)…");
+  try {
+    execFileSync(process.execPath, [path.join(root, "scripts", "build.mjs")], {
+      cwd: root,
+      stdio: "inherit",
+    });
+  } catch {
+    console.error("The build failed: see the errors above.");
+    process.exit(1);
+  }
+}
+
+require("tsx/cjs");
+const { main } = require(path.join(root, "src", "sandbox", "demo.ts"));
+await main();
