@@ -1,9 +1,12 @@
 import { startTrytonSimulator, type TrytonSimulator } from "../../src/sandbox/tryton";
+import { realTrytonServer } from "../support/tryton-server";
 import { describeContract, type TrytonServerDescriptor } from "./harness";
+import { trytonFidelityContract } from "./tryton-sim-fidelity.contract";
 import { trytonRpcContract } from "./tryton-rpc.contract";
 
-// The same contract as tryton-rpc.spec.ts (real Tryton 6.0), against the simulator:
-// any test that passes there and fails here is a simulator bug.
+// The simulator under the pack's client contract (tryton-rpc.spec.ts runs it against the
+// real Tryton 6.0), and a finer-grained fidelity contract against both: any test that
+// passes on the real server and fails on the simulator is a simulator bug.
 describe("Tryton simulator", function () {
   let sim: TrytonSimulator | undefined;
 
@@ -21,16 +24,16 @@ describe("Tryton simulator", function () {
     },
   });
 
+  const simulator = async (): Promise<TrytonServerDescriptor> => {
+    sim ??= await startTrytonSimulator();
+    return descriptor(sim);
+  };
+
   after(async function () {
     await sim?.stop();
   });
 
-  describeContract(
-    "Tryton JSON-RPC contract: simulator",
-    async () => {
-      sim = await startTrytonSimulator();
-      return descriptor(sim);
-    },
-    trytonRpcContract,
-  );
+  describeContract("Tryton JSON-RPC contract: simulator", simulator, trytonRpcContract);
+  describeContract("Tryton fidelity contract: simulator", simulator, trytonFidelityContract);
+  describeContract("Tryton fidelity contract: real Tryton 6.0", realTrytonServer, trytonFidelityContract);
 });

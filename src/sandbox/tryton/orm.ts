@@ -105,6 +105,7 @@ export class Env {
   /** Tasks that run after the call's transaction commits (trytond's queue with worker = False). */
   readonly afterCommit: Array<(env: Env) => void> = [];
   private readonly childIndex = new Map<string, { version: number; index: Map<number, number[]> }>();
+  private readonly refIndex = new Map<string, { version: number; index: Map<unknown, number[]> }>();
   readonly now: PyDateTime;
 
   constructor(
@@ -137,15 +138,22 @@ export class Env {
     return ids.map((id) => new Rec(this, def, id));
   }
 
-  /** ids of the one2many `name` of record `id`, in the target's order. */
+  /**
+   * ids of the one2many `name` of record `id`, in the target's order. Like trytond's
+   * `One2Many.get` (a search on the target), archived targets are left out unless the
+   * context says `active_test: false`.
+   */
   children(model: ModelDef, name: string, id: number): number[] {
     const field = model.fields[name]!;
     const target = this.model(field.relation!);
-    const key = `${model.name}.${name}`;
+    const activeOnly = Boolean(target.deactivable) && this.context.active_test !== false;
+    const key = `${model.name}.${name}.${activeOnly}`;
     let cached = this.childIndex.get(key);
     if (!cached || cached.version !== this.store.version) {
       const index = new Map<number, number[]>();
-      const rows = [...this.store.table(target.name).values()];
+      const rows = [...this.store.table(target.name).values()].filter(
+        (r) => !activeOnly || r.active !== false,
+      );
       const sorted = this.sort(
         target,
         rows.map((r) => new Rec(this, target, r.id)),
@@ -162,6 +170,25 @@ export class Env {
       this.childIndex.set(key, cached);
     }
     return [...(cached.index.get(id) ?? [])];
+  }
+
+  /** ids of `model` rows whose `field` equals `value` (reference fields: `"sale.line,12"`), cached per store version. */
+  referrers(model: string, field: string, value: unknown): number[] {
+    const key = `ref:${model}.${field}`;
+    let cached = this.refIndex.get(key);
+    if (!cached || cached.version !== this.store.version) {
+      const index = new Map<unknown, number[]>();
+      for (const row of this.store.table(model).values()) {
+        const v = row[field];
+        if (v === null || v === undefined) continue;
+        let list = index.get(v);
+        if (!list) index.set(v, (list = []));
+        list.push(row.id);
+      }
+      cached = { version: this.store.version, index };
+      this.refIndex.set(key, cached);
+    }
+    return [...(cached.index.get(value) ?? [])];
   }
 
   /** A model method other than the CRUD ones (a button, `get_preferences`…), with the access check. */
@@ -446,6 +473,12 @@ export class Env {
       model.afterWrite?.(this, recs, values);
       for (const rec of recs) touched.set(rec.id, rec);
     }
+    // The rule is checked again after the write: a record may not leave the user's companies.
+    this.checkRule(
+      model,
+      [...touched.keys()].filter((id) => this.store.has(model.name, id)),
+      "write",
+    );
     this.validate(
       model,
       [...touched.values()].filter((r) => r.exists()),
@@ -477,7 +510,10 @@ export class Env {
     this.checkAccess(model);
     const idList = [...new Set(toIdList(ids))];
     this.checkTimestamp(model, idList);
-    this.checkRule(model, idList, "delete");
+    // The models under the company rule all read their records before deleting
+    // (Sale.delete cancels first, SaleLine.delete checks the sale state): a missing
+    // record fails as a read.
+    this.checkRule(model, idList, model.company ? "read" : "delete");
     const recs = idList.filter((id) => this.store.has(model.name, id)).map((id) => new Rec(this, model, id));
     if (recs.length === 0) return null;
     model.beforeDelete?.(this, recs);
@@ -930,12 +966,13 @@ function describeField(name: string, field: FieldDef): Record<string, unknown> {
   return out;
 }
 
-/** Seconds since the epoch as trytond's `_timestamp` (str of a float). */
+/**
+ * trytond's `_timestamp` on SQLite: `int(time.mktime(...))` of write_date or create_date,
+ * whole seconds (the server runs in UTC), as text. Two writes within one second share it.
+ */
 function timestampOf(dt: PyDateTime | null): string | null {
   if (!dt) return null;
-  const ms = Date.UTC(dt.year, dt.month - 1, dt.day, dt.hour, dt.minute, dt.second);
-  const seconds = ms / 1000 + dt.microsecond / 1e6;
-  return pyFloatRepr(seconds);
+  return String(Date.UTC(dt.year, dt.month - 1, dt.day, dt.hour, dt.minute, dt.second) / 1000);
 }
 
 function isClause(item: unknown[]): boolean {
@@ -960,7 +997,7 @@ export function toInt(value: unknown): number {
   if (typeof value === "string")
     throw new PythonError(`invalid literal for int() with base 10: ${pyRepr(value)}`);
   throw new PythonError(
-    `int() argument must be a string, a bytes-like object or a number, not '${pyType(value)}'`,
+    `int() argument must be a string, a bytes-like object or a real number, not '${pyType(value)}'`,
   );
 }
 

@@ -130,26 +130,49 @@ function partyFullName(rec: Rec): string {
   return p && p.exists() ? String(p.get("full_name") ?? "") : "";
 }
 
-/** `Address.get_full_address` with the default format and the US one (party/address.xml). */
+/** party/address.xml formats (language-neutral ones) for the countries the pack meets most. */
+const ADDRESS_FORMATS: Record<string, string> = {
+  AT: "${party_name}\n${attn}\n${name}\n${street}\n${postal_code} ${city}\n${COUNTRY}",
+  AU: "${party_name}\n${attn}\n${name}\n${street}\n${subdivision}\n${CITY} ${SUBDIVISION} ${POSTAL_CODE}\n${COUNTRY}",
+  BE: "${attn}\n${party_name}\n${name}\n${street}\n${postal_code} ${city}\n${COUNTRY}",
+  CA: "${ATTN}\n${PARTY_NAME}\n${NAME}\n${STREET}\n${CITY} ${SUBDIVISION_CODE} ${POSTAL_CODE}\n${COUNTRY}",
+  CH: "${party_name}\n${street}\n${postal_code} ${city}\n${COUNTRY}",
+  DE: "${party_name}\n${attn}\n${name}\n${street}\n${postal_code} ${city}\n${COUNTRY}",
+  ES: "${party_name}\n${street}\n${postal_code} ${city}\n${subdivision}\n${COUNTRY}",
+  FR: "${party_name}\n${attn}\n${name}\n${street}\n${POSTAL_CODE} ${CITY}\n${COUNTRY}",
+  GB: "${party_name}\n${street}\n${CITY}\n${postal_code}\n${COUNTRY}",
+  IT: "${party_name}\n${attn}\n${name}\n${street}\n${postal_code} ${city} ${SUBDIVISION_CODE}\n${COUNTRY}",
+  JP: "${party_name}\n${street}\n${city}, ${SUBDIVISION} ${postal_code}\n${COUNTRY}",
+  NL: "${party_name}\n${attn}\n${name}\n${street}\n${postal_code} ${CITY}\n${COUNTRY}",
+  US: "${attn}\n${party_name}\n${street}\n${city}, ${subdivision_code} ${postal_code}\n${COUNTRY}",
+};
+const DEFAULT_ADDRESS_FORMAT =
+  "${party_name}\n${name}\n${street}\n${postal_code} ${city}\n${subdivision}\n${COUNTRY}";
+
+/** `Address.get_full_address`: the country's format, blank lines dropped (party name and attn stay empty). */
 function fullAddress(rec: Rec): string {
   const subdivision = rec.ref("subdivision");
   const country = rec.ref("country");
   const countryCode = country && country.exists() ? (country.str("code") ?? "") : "";
   let subdivisionCode = subdivision && subdivision.exists() ? (subdivision.str("code") ?? "") : "";
   if (subdivisionCode.includes("-")) subdivisionCode = subdivisionCode.split("-").slice(1).join("-");
-  const s = {
+  const values: Record<string, string> = {
+    party_name: "",
+    attn: "",
     name: rec.str("name") ?? "",
     street: rec.str("street") ?? "",
     postal_code: rec.str("postal_code") ?? "",
     city: rec.str("city") ?? "",
     subdivision: subdivision && subdivision.exists() ? (subdivision.str("name") ?? "") : "",
-    COUNTRY: country && country.exists() ? (country.str("name") ?? "").toUpperCase() : "",
+    subdivision_code: subdivisionCode,
+    country: country && country.exists() ? (country.str("name") ?? "") : "",
+    country_code: countryCode,
   };
-  const text =
-    countryCode === "US"
-      ? `\n\n${s.street}\n${s.city}, ${subdivisionCode} ${s.postal_code}\n${s.COUNTRY}`
-      : `\n${s.name}\n${s.street}\n${s.postal_code} ${s.city}\n${s.subdivision}\n${s.COUNTRY}`;
-  return text
+  values.zip = values.postal_code!;
+  for (const [k, v] of Object.entries({ ...values })) values[k.toUpperCase()] = v.toUpperCase();
+  const format = ADDRESS_FORMATS[countryCode] ?? DEFAULT_ADDRESS_FORMAT;
+  return format
+    .replace(/\$\{(\w+)\}/g, (_, key: string) => values[key] ?? "")
     .split("\n")
     .map((x) => x.trim())
     .filter((x) => x)

@@ -38,10 +38,9 @@ const templateFields: Record<string, FieldDef> = {
   }),
   categories: many2many("product.category", "Categories"),
   active: boolean("Active", { default: () => true }),
-  products: one2many("product.product", "template", "Variants", {
-    // Template.default_products: a new template gets one variant.
-    default: () => [["create", [{}]]],
-  }),
+  // Template.default_products ([{}]) is a client default: a template created over RPC
+  // without `products` has no variant.
+  products: one2many("product.product", "template", "Variants"),
 };
 
 function uomCategory(uom: Rec | null): number {

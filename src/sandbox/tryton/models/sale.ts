@@ -437,17 +437,14 @@ function linesOf(rec: Rec): Rec[] {
 }
 
 export function lineInvoiceLines(line: Rec): Rec[] {
-  const origin = `sale.line,${line.id}`;
-  return [...line.env.store.table("account.invoice.line").values()]
-    .filter((r) => r.origin === origin)
-    .map((r) => line.env.rec("account.invoice.line", r.id));
+  return line.env.recs(
+    "account.invoice.line",
+    line.env.referrers("account.invoice.line", "origin", `sale.line,${line.id}`),
+  );
 }
 
 export function lineMoves(line: Rec): Rec[] {
-  const origin = `sale.line,${line.id}`;
-  return [...line.env.store.table("stock.move").values()]
-    .filter((r) => r.origin === origin)
-    .map((r) => line.env.rec("stock.move", r.id));
+  return line.env.recs("stock.move", line.env.referrers("stock.move", "origin", `sale.line,${line.id}`));
 }
 
 function saleInvoices(rec: Rec): number[] {
