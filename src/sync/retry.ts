@@ -42,7 +42,7 @@ export interface RetryEvent {
 export interface RetryOptions {
   /**
    * Upper bound for a server-requested wait (Retry-After). A server asking for more is
-   * still retried after this long: the attempt bound keeps the total finite. Default 120 s.
+   * still retried after this long: the attempt bound keeps the total finite. Default 60 s.
    */
   maxRetryAfterMs?: number;
   /** Jitter source in [0, 1); inject for deterministic tests. */
@@ -101,7 +101,7 @@ export function retryDelayMs(
   policy: RetryPolicy,
   retryAfterMs?: number,
   random: () => number = Math.random,
-  maxRetryAfterMs = 120_000,
+  maxRetryAfterMs = 60_000,
 ): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retry - 1));
   const backoff = Math.floor(random() * Math.max(0, ceiling));
@@ -126,7 +126,7 @@ export function applyRetry(
 ): { eject(): void } {
   const random = opts.random ?? Math.random;
   const now = opts.now ?? Date.now;
-  const maxRetryAfterMs = opts.maxRetryAfterMs ?? 120_000;
+  const maxRetryAfterMs = opts.maxRetryAfterMs ?? 60_000;
   const ids = axiosRetry(instance, {
     retries: Math.max(0, Math.floor(policy.attempts) - 1),
     // The timeout is per attempt; a slow first attempt must not starve the retries.
