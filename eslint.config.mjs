@@ -15,6 +15,8 @@ export default tseslint.config(
   {
     files: ["scripts/**/*.mjs", "bench/**", "test/**", "src/sandbox/**"],
     rules: { "no-console": "off" },
-    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly", setTimeout: "readonly" } },
+    languageOptions: {
+      globals: { process: "readonly", console: "readonly", URL: "readonly", setTimeout: "readonly" },
+    },
   },
 );

@@ -24,7 +24,15 @@ const triggerPayload = z.looseObject({
   reset: z.boolean().optional(),
   since: z.union([z.string().min(1), z.date()]).optional(),
   orderIds: z.union([idList, positiveId.transform((id) => [id])]).optional(),
-  incrementIds: z.union([incrementIdList, z.coerce.string().min(1).transform((id) => [id])]).optional(),
+  incrementIds: z
+    .union([
+      incrementIdList,
+      z.coerce
+        .string()
+        .min(1)
+        .transform((id) => [id]),
+    ])
+    .optional(),
   order: z.looseObject({ entity_id: positiveId }).optional(),
   entity_id: positiveId.optional(),
 });
@@ -35,7 +43,8 @@ export class TriggerError extends Error {
 
 /** Reads the trigger from `msg.payload`; anything that is not an object means "pull what is new". */
 export function triggerOf(payload: unknown): PullTrigger {
-  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) return { kind: "incremental" };
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload))
+    return { kind: "incremental" };
   const parsed = triggerPayload.safeParse(payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -56,7 +56,10 @@ function authOf(mode: MagentoConfigDef["authMode"], c: MagentoCredentials): Mage
   return { kind: "bearer", token: c.token ?? "" };
 }
 
-export function clientOptions(def: Partial<MagentoConfigDef>, creds: MagentoCredentials): MagentoClientOptions {
+export function clientOptions(
+  def: Partial<MagentoConfigDef>,
+  creds: MagentoCredentials,
+): MagentoClientOptions {
   const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, Number(def.pageSize) || 100));
   return {
     baseUrl: String(def.baseUrl ?? "").trim(),
@@ -102,9 +105,14 @@ export default function register(RED: NodeAPI): void {
     "/orderbridge/magento/test",
     RED.auth.needsPermission("magento-config.write"),
     async (req: Request, res: Response) => {
-      const body = (req.body ?? {}) as Partial<MagentoConfigDef> & { id?: string; credentials?: MagentoCredentials };
+      const body = (req.body ?? {}) as Partial<MagentoConfigDef> & {
+        id?: string;
+        credentials?: MagentoCredentials;
+      };
       const deployed = body.id ? (RED.nodes.getNode(body.id) as MagentoConfigNode | null) : null;
-      const saved = body.id ? (RED.nodes.getCredentials(body.id) as MagentoCredentials | undefined) : undefined;
+      const saved = body.id
+        ? (RED.nodes.getCredentials(body.id) as MagentoCredentials | undefined)
+        : undefined;
       const client = new MagentoClient(
         clientOptions(body, mergeCredentials(body.credentials, saved ?? deployed?.credentials)),
       );

@@ -49,10 +49,20 @@ export default function register(RED: NodeAPI): void {
           signal,
           onPage: (page) => {
             total += page.orders.length;
-            const magento = { trigger: trigger.kind, page: page.page, fetched: page.fetched, cursor: page.cursor };
+            const magento = {
+              trigger: trigger.kind,
+              page: page.page,
+              fetched: page.fetched,
+              cursor: page.cursor,
+            };
             const ok = page.orders.length ? { ...base, payload: page.orders, magento } : null;
             const bad = page.invalid.length
-              ? { ...base, payload: page.invalid.map((i) => i.result), invalid: page.invalid.map((i) => i.raw), magento }
+              ? {
+                  ...base,
+                  payload: page.invalid.map((i) => i.result),
+                  invalid: page.invalid.map((i) => i.raw),
+                  magento,
+                }
               : null;
             if (ok || bad) send([ok, bad]);
             status.busy(`page ${page.page} · ${total} orders`);

@@ -27,7 +27,11 @@ export interface SyncResult {
   error?: SyncError;
 }
 
-export const syncErrorSchema = z.object({ code: z.string(), message: z.string(), field: z.string().optional() });
+export const syncErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  field: z.string().optional(),
+});
 
 export function failed(
   order: { orderId: number | null; incrementId: string | null },

@@ -24,7 +24,8 @@ function flow(
   sim: MagentoSimulator,
   opts: { authMode?: string; autoSync?: boolean; pageSize?: number } = {},
 ) {
-  const onTab = (nodes: Array<Record<string, unknown>>) => nodes.map((n) => ({ z: "tab", ...n }));
+  const onTab = (nodes: Array<{ id: string; type: string } & Record<string, unknown>>) =>
+    nodes.map((n) => ({ z: "tab", ...n }));
   return [
     { id: "tab", type: "tab", label: "test" },
     {
