@@ -104,8 +104,6 @@ type Clock = () => PyDateTime;
 export class Env {
   /** Tasks that run after the call's transaction commits (trytond's queue with worker = False). */
   readonly afterCommit: Array<(env: Env) => void> = [];
-  private readonly childIndex = new Map<string, { version: number; index: Map<number, number[]> }>();
-  private readonly refIndex = new Map<string, { version: number; index: Map<unknown, number[]> }>();
   readonly now: PyDateTime;
 
   constructor(
@@ -147,48 +145,17 @@ export class Env {
     const field = model.fields[name]!;
     const target = this.model(field.relation!);
     const activeOnly = Boolean(target.deactivable) && this.context.active_test !== false;
-    const key = `${model.name}.${name}.${activeOnly}`;
-    let cached = this.childIndex.get(key);
-    if (!cached || cached.version !== this.store.version) {
-      const index = new Map<number, number[]>();
-      const rows = [...this.store.table(target.name).values()].filter(
-        (r) => !activeOnly || r.active !== false,
-      );
-      const sorted = this.sort(
-        target,
-        rows.map((r) => new Rec(this, target, r.id)),
-        field.order ?? target.order,
-      );
-      for (const rec of sorted) {
-        const parent = rec.row[field.inverse!];
-        if (typeof parent !== "number") continue;
-        let list = index.get(parent);
-        if (!list) index.set(parent, (list = []));
-        list.push(rec.id);
-      }
-      cached = { version: this.store.version, index };
-      this.childIndex.set(key, cached);
+    const recs: Rec[] = [];
+    for (const child of this.store.lookup(target.name, field.inverse!, id)) {
+      if (activeOnly && this.store.get(target.name, child)?.active === false) continue;
+      recs.push(new Rec(this, target, child));
     }
-    return [...(cached.index.get(id) ?? [])];
+    return this.sort(target, recs, field.order ?? target.order).map((r) => r.id);
   }
 
-  /** ids of `model` rows whose `field` equals `value` (reference fields: `"sale.line,12"`), cached per store version. */
+  /** ids of `model` rows whose `field` equals `value` (reference fields: `"sale.line,12"`), ascending. */
   referrers(model: string, field: string, value: unknown): number[] {
-    const key = `ref:${model}.${field}`;
-    let cached = this.refIndex.get(key);
-    if (!cached || cached.version !== this.store.version) {
-      const index = new Map<unknown, number[]>();
-      for (const row of this.store.table(model).values()) {
-        const v = row[field];
-        if (v === null || v === undefined) continue;
-        let list = index.get(v);
-        if (!list) index.set(v, (list = []));
-        list.push(row.id);
-      }
-      cached = { version: this.store.version, index };
-      this.refIndex.set(key, cached);
-    }
-    return [...(cached.index.get(value) ?? [])];
+    return [...this.store.lookup(model, field, value)].sort((a, b) => a - b);
   }
 
   /** A model method other than the CRUD ones (a button, `get_preferences`…), with the access check. */
@@ -1089,8 +1056,20 @@ function cmp(a: unknown, b: unknown): number | undefined {
   return undefined;
 }
 
+const likeCache = new Map<string, RegExp>();
+
 /** SQLite LIKE: `%`, `_`, backslash escapes, case folding for ASCII letters only. */
 function likeMatch(text: string, pattern: string): boolean {
+  let compiled = likeCache.get(pattern);
+  if (!compiled) {
+    compiled = likeRegex(pattern);
+    if (likeCache.size > 1000) likeCache.clear();
+    likeCache.set(pattern, compiled);
+  }
+  return compiled.test(asciiLower(text));
+}
+
+function likeRegex(pattern: string): RegExp {
   let re = "";
   const folded = asciiLower(pattern);
   for (let i = 0; i < folded.length; i += 1) {
@@ -1101,7 +1080,7 @@ function likeMatch(text: string, pattern: string): boolean {
     else if (c === "_") re += "[\\s\\S]";
     else re += escapeRegex(c);
   }
-  return new RegExp(`^${re}$`).test(asciiLower(text));
+  return new RegExp(`^${re}$`);
 }
 
 function asciiLower(s: string): string {
