@@ -512,6 +512,92 @@ export function trytonFidelityContract(ctx: ContractContext): void {
     });
   });
 
+  describe("reads, orders, copies and deletes", function () {
+    it("reads one row per id, in ascending id order whatever the order asked", async function () {
+      const [a, b] = await client.create("sale.sale", [sale(ctx.unique("RD")), sale(ctx.unique("RD"))]);
+      const rows = await wire.result<Array<{ id: number }>>("model.sale.sale.read", [
+        [b, a, b],
+        ["reference"],
+      ]);
+      assert.deepEqual(
+        rows.map((r) => r.id),
+        [a, b],
+      );
+    });
+
+    it("orders only by stored fields and function fields with an order method", async function () {
+      const error = await wire.error("model.sale.sale.search", [[], 0, 1, [["rec_name", "ASC"]]]);
+      assert.deepEqual(error, ["no such column: a.rec_name", ""]);
+      const products = await wire.result<number[]>("model.product.product.search", [
+        [["id", "in", [ctx.fixtures.products.shipping.product, ctx.fixtures.products.sampleGoods.product]]],
+        0,
+        null,
+        [["rec_name", "DESC"]],
+      ]);
+      assert.deepEqual(products, [
+        ctx.fixtures.products.sampleGoods.product,
+        ctx.fixtures.products.shipping.product,
+      ]);
+      assert.deepEqual(await wire.error("model.sale.sale.search", [[], 0, 1, null, true]), [
+        "'int' object is not iterable",
+        "",
+      ]);
+    });
+
+    it("copies a sale as a new draft without number or sale date", async function () {
+      const ref = ctx.unique("COPY");
+      const [id] = await client.create("sale.sale", [
+        sale(ref, { sale_date: date("2024-03-01"), lines: [["create", [line()]]] }),
+      ]);
+      await client.button("sale.sale", "quote", [id as number]);
+      const [copy] = await client.model<number[]>("sale.sale", "copy", [[id], {}]);
+      const [row] = await client.read(
+        "sale.sale",
+        [copy as number],
+        ["state", "number", "sale_date", "reference", "lines"],
+      );
+      assert.deepEqual([row?.state, row?.number, row?.sale_date, row?.reference], ["draft", null, null, ref]);
+      assert.equal((row?.lines as number[]).length, 1);
+    });
+
+    it("deletes like ModelSQL: SET NULL and validate, CASCADE, then refuse what is still required", async function () {
+      const [party] = await client.create("party.party", [
+        { name: ctx.unique("Del"), addresses: [["create", [{ city: "Austin" }]]] },
+      ]);
+      const [{ addresses }] = await client.read<{ id: number; addresses: number[] }>(
+        "party.party",
+        [party as number],
+        ["addresses"],
+      );
+      const [draft] = await client.create("sale.sale", [
+        {
+          party,
+          invoice_address: addresses[0],
+          shipment_address: addresses[0],
+          reference: ctx.unique("DEL"),
+        },
+      ]);
+      let err = await rejection(client.delete("party.party", [party as number]));
+      assert.equal(
+        err.serverMessage,
+        'The records could not be deleted because they are used by field "Party" of "Sale".',
+      );
+      await client.delete("party.address", addresses);
+      const [after] = await client.read(
+        "sale.sale",
+        [draft as number],
+        ["invoice_address", "shipment_address"],
+      );
+      assert.deepEqual([after?.invoice_address, after?.shipment_address], [null, null]);
+      await client.create("sale.sale", [sale(ctx.unique("DEL"), { lines: [["create", [line()]]] })]);
+      err = await rejection(client.delete("product.product", [ctx.fixtures.products.sampleGoods.product]));
+      assert.equal(
+        err.serverMessage,
+        'The records could not be deleted because they are used by field "Product" of "Sale Line".',
+      );
+    });
+  });
+
   describe("one2many and many2many commands", function () {
     it("replaces lines with delete + create, moves one with add, copies one with overrides", async function () {
       const ref = ctx.unique("CMD");
@@ -897,6 +983,43 @@ export function trytonFidelityContract(ctx: ContractContext): void {
       await client.button("stock.shipment.out", "cancel", shipments);
       const [after] = await client.read("sale.sale", [id as number], ["state", "shipment_state"]);
       assert.deepEqual([after?.state, after?.shipment_state], ["processing", "exception"]);
+    });
+
+    it("ships through pick and pack (done only from packed), dating the shipment and its moves today", async function () {
+      const [id] = await client.create("sale.sale", [
+        sale(ctx.unique("SHIPPED"), { lines: [["create", [line()]]] }),
+      ]);
+      await client.button("sale.sale", "quote", [id as number]);
+      await client.button("sale.sale", "confirm", [id as number]);
+      const [row] = await client.read("sale.sale", [id as number], ["shipments"]);
+      const shipments = row?.shipments as number[];
+      await client.button("stock.shipment.out", "pick", shipments); // straight from waiting
+      await client.button("stock.shipment.out", "done", shipments); // not packed yet: skipped
+      let [shipment] = await client.read("stock.shipment.out", shipments, ["state"]);
+      assert.equal(shipment?.state, "picked");
+      await client.button("stock.shipment.out", "pack", shipments);
+      await client.button("stock.shipment.out", "done", shipments);
+      [shipment] = await client.read("stock.shipment.out", shipments, ["state", "effective_date", "moves"]);
+      const today = new Date().toISOString().slice(0, 10);
+      assert.deepEqual([shipment?.state, shipment?.effective_date], ["done", today]);
+      const moves = await client.read("stock.move", shipment?.moves as number[], ["state", "effective_date"]);
+      assert.deepEqual(
+        moves.map((m) => [m.state, m.effective_date]),
+        moves.map(() => ["done", today]),
+      );
+      const byShipment = await client.search("stock.move", [
+        ["shipment", "=", `stock.shipment.out,${String(shipments[0])}`],
+      ]);
+      assert.deepEqual(byShipment.sort(), [...(shipment?.moves as number[])].sort());
+      const [after] = await client.read(
+        "sale.sale",
+        [id as number],
+        ["state", "shipment_state", "invoice_state"],
+      );
+      assert.deepEqual(
+        [after?.state, after?.shipment_state, after?.invoice_state],
+        ["processing", "sent", "waiting"],
+      );
     });
 
     it("posts the invoice with a YYYY/N number; a posted customer invoice cannot be cancelled", async function () {

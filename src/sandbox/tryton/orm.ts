@@ -336,10 +336,13 @@ export class Env {
       const head = name.split(".")[0]!;
       if (!model.fields[head] && !PSEUDO_FIELDS.has(head)) throw keyError(head);
     }
-    this.checkRule(model, [...new Set(idList)], "read");
+    // One row per id, in SQLite's order for `WHERE id IN (…)`: ascending ids, whatever
+    // order they were asked in.
+    const unique = [...new Set(idList)].sort((a, b) => a - b);
+    this.checkRule(model, unique, "read");
     return this.readRecords(
       model,
-      idList.map((id) => new Rec(this, model, id)),
+      unique.map((id) => new Rec(this, model, id)),
       names,
     );
   }
@@ -485,28 +488,54 @@ export class Env {
     if (recs.length === 0) return null;
     model.beforeDelete?.(this, recs);
     const gone = recs.filter((r) => r.exists()).map((r) => r.id);
+    // trytond ModelSQL.delete: every many2one pointing here is SET NULL (then the
+    // referencing records are validated), CASCADE (deleted) or checked (RESTRICT, or a
+    // required SET NULL), in that order.
+    const toUpdate: Array<[ModelDef, string]> = [];
+    const toDelete: Array<[ModelDef, string]> = [];
+    const toCheck: Array<[ModelDef, string]> = [];
     for (const other of this.registry.values()) {
       for (const [name, field] of Object.entries(other.fields)) {
         if (field.type !== "many2one" || field.relation !== model.name || field.compute) continue;
-        if (other.name === model.name && name.endsWith("_uid")) continue;
-        const referencing = [...this.store.table(other.name).values()].filter(
-          (r) => typeof r[name] === "number" && gone.includes(r[name] as number) && !gone.includes(r.id),
-        );
-        if (referencing.length === 0) continue;
+        if (name.endsWith("_uid")) continue;
         const ondelete = field.ondelete ?? "SET NULL";
-        if (ondelete === "CASCADE") {
-          this.delete(
-            other.name,
-            referencing.map((r) => r.id),
-          );
-        } else if (ondelete === "RESTRICT" || field.required) {
-          throw new UserError(
-            `The records could not be deleted because they are used by field "${field.string}" of "${other.string}".`,
-          );
-        } else {
-          for (const r of referencing) this.store.update(other.name, r.id, { [name]: null });
-        }
+        if (ondelete === "CASCADE") toDelete.push([other, name]);
+        else if (ondelete === "RESTRICT" || field.required) toCheck.push([other, name]);
+        else toUpdate.push([other, name]);
       }
+    }
+    const referencing = (other: ModelDef, name: string): Row[] =>
+      [...this.store.table(other.name).values()].filter(
+        (r) =>
+          typeof r[name] === "number" &&
+          gone.includes(r[name] as number) &&
+          !(other.name === model.name && gone.includes(r.id)),
+      );
+    for (const [other, name] of toUpdate) {
+      const rows = referencing(other, name);
+      if (!rows.length) continue;
+      for (const r of rows) this.store.update(other.name, r.id, { [name]: null });
+      this.validate(
+        other,
+        rows.map((r) => new Rec(this, other, r.id)),
+      );
+    }
+    for (const [other, name] of toDelete) {
+      const rows = referencing(other, name);
+      if (rows.length)
+        this.delete(
+          other.name,
+          rows.map((r) => r.id),
+        );
+    }
+    for (const [other, name] of toCheck) {
+      if (referencing(other, name).length) {
+        throw new UserError(
+          `The records could not be deleted because they are used by field "${other.fields[name]!.string}" of "${other.string}".`,
+        );
+      }
+    }
+    for (const other of this.registry.values()) {
       for (const [name, field] of Object.entries(other.fields)) {
         if (field.type !== "many2many" || field.relation !== model.name || field.compute) continue;
         for (const r of this.store.table(other.name).values()) {
@@ -540,7 +569,7 @@ export class Env {
           if (children.length) values[name] = [["copy", children]];
         }
       }
-      return { ...values, ...defaults };
+      return { ...values, ...(model.copyDefaults ?? {}), ...defaults };
     });
     return this.create(model.name, vlist);
   }
@@ -602,7 +631,11 @@ export class Env {
     for (const item of order) {
       const [name, direction] = Array.isArray(item) ? item : [item, "ASC"];
       const head = String(name).split(".")[0]!;
-      if (!model.fields[head]) throw keyError(head);
+      const field = model.fields[head];
+      if (!field) throw keyError(head);
+      if ((field.compute && !field.sortable) || field.type === "one2many" || field.type === "many2many") {
+        throw new PythonError(`no such column: a.${head}`);
+      }
       const dir = String(direction ?? "ASC").toUpperCase();
       const base = dir.split(" ")[0]!;
       if (base !== "ASC" && base !== "DESC") throw keyError(String(direction));
@@ -969,6 +1002,7 @@ export function toInt(value: unknown): number {
 }
 
 function toIdList(ids: unknown): number[] {
+  if (ids === null || ids === undefined) return [];
   if (typeof ids === "number") return [toInt(ids)];
   if (!Array.isArray(ids)) throw new PythonError(`'${pyType(ids)}' object is not iterable`);
   return ids.map((id) => toInt(id));

@@ -6,13 +6,14 @@ import type { Registry, Rec } from "./orm";
 import type { Domain, FieldDef, ModelDef } from "./schema";
 import { baseFields, char } from "./schema";
 
-export function defineModel(def: ModelDef): ModelDef {
+export function defineModel(def: ModelDef & { recNameSortable?: boolean }): ModelDef {
   const recNameField = def.recNameField ?? "name";
   const recName = def.recName ?? ((rec: Rec) => String(rec.get(recNameField) ?? ""));
   const recNameDef: FieldDef = {
     ...char("Record Name"),
     compute: (rec) => recName(rec),
     searchable: true,
+    sortable: def.recNameSortable ?? false,
   };
   return {
     ...def,

@@ -44,6 +44,8 @@ export interface FieldDef {
   compute?: (rec: Rec) => unknown;
   /** A Function field with a searcher: domains on it compare the computed value. */
   searchable?: boolean;
+  /** A Function field with an `order_<name>` method; ordering by any other one fails in SQL. */
+  sortable?: boolean;
   /** Relation domain checked on validation (`party.address` of the sale's party…). */
   domain?: (rec: Rec) => Domain | undefined;
   /** x2many read order (default: the target model's order). */
@@ -82,6 +84,8 @@ export interface ModelDef {
   afterWrite?: (env: Env, recs: Rec[], values: Record<string, unknown>) => void;
   /** Raise to refuse, e.g. sales that are not cancelled. */
   beforeDelete?: (env: Env, recs: Rec[]) => void;
+  /** `copy()` defaults the model's own `copy` sets (`Sale.copy` clears the sale date…). */
+  copyDefaults?: Record<string, unknown>;
   /** Model-level checks after field validation (`Sale.check_method`, unique codes). */
   validate?: (env: Env, recs: Rec[]) => void;
 }

@@ -401,7 +401,9 @@ export function callModel(env: Env, model: string, method: string, args: unknown
     case "search": {
       const [domain, offset, limit, order, count] = args;
       const ids = env.search(model, domain, offset ?? 0, limit ?? null, order ?? null);
-      return count ? ids.length : ids;
+      // RPC(result=lambda r: list(map(int, r))): a count cannot pass the result filter.
+      if (count) throw new PythonError("'int' object is not iterable");
+      return ids;
     }
     case "search_count":
       return env.searchCount(model, args[0]);

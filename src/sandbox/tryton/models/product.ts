@@ -55,6 +55,7 @@ const template = defineModel({
     ["id", "ASC"],
   ],
   deactivable: true,
+  recNameSortable: true,
   fields: templateFields,
   recName: (rec) => {
     const code = rec.str("code");
@@ -75,14 +76,19 @@ const template = defineModel({
 /** Variant fields that mirror the template (TemplateFunction fields). */
 function fromTemplate(name: string): FieldDef {
   const field = templateFields[name]!;
-  return fn(
-    { ...field, required: false, requiredWhen: undefined, domain: undefined },
-    (rec) => {
-      const t = rec.ref("template");
-      return t && t.exists() ? t.get(name) : null;
-    },
-    true,
-  );
+  return {
+    ...fn(
+      { ...field, required: false, requiredWhen: undefined, domain: undefined },
+      (rec) => {
+        const t = rec.ref("template");
+        const value = t && t.exists() ? t.get(name) : null;
+        // The template's stored boolean comes back as SQLite's 0/1.
+        return typeof value === "boolean" ? (value ? 1 : 0) : value;
+      },
+      true,
+    ),
+    sortable: true,
+  };
 }
 
 const product = defineModel({
@@ -94,6 +100,7 @@ const product = defineModel({
     ["id", "ASC"],
   ],
   deactivable: true,
+  recNameSortable: true,
   fields: {
     template: many2one("product.template", "Product Template", { required: true, ondelete: "CASCADE" }),
     suffix_code: char("Suffix Code"),

@@ -185,6 +185,7 @@ const sale = defineModel({
       ["number", operator, value],
       ["reference", operator, value],
     ]),
+  copyDefaults: { sale_date: null },
   validate: (_env, recs) => {
     for (const rec of recs) checkMethod(rec);
   },

@@ -43,8 +43,10 @@ const move = defineModel({
     from_location: many2one("stock.location", "From Location", { required: true }),
     to_location: many2one("stock.location", "To Location", { required: true }),
     shipment_out: many2one("stock.shipment.out", "Customer Shipment", { ondelete: "CASCADE" }),
-    shipment: fn(reference("Shipment"), (rec) =>
-      rec.row.shipment_out ? `stock.shipment.out,${String(rec.row.shipment_out)}` : null,
+    shipment: fn(
+      reference("Shipment"),
+      (rec) => (rec.row.shipment_out ? `stock.shipment.out,${String(rec.row.shipment_out)}` : null),
+      true,
     ),
     origin: reference("Origin"),
     state: selection(
@@ -169,7 +171,7 @@ const shipmentOut = defineModel({
     done: (env, [ids]) => {
       const done = shipmentTransition(env, ids, "done", (recs) => {
         for (const rec of recs) {
-          setMoves(env, outgoingMoves(rec), "done", { effective_date: env.today() });
+          setMoves(env, outgoingMoves(rec), "done");
           if (!rec.get("effective_date"))
             env.write("stock.shipment.out", [[rec.id], { effective_date: env.today() }]);
         }
@@ -214,13 +216,19 @@ function inventoryMoves(rec: Rec): Rec[] {
   return movesOf(rec).filter((m) => !isOutgoing(rec, m));
 }
 
-function setMoves(env: Env, moves: Rec[], state: string, extra: Record<string, unknown> = {}): void {
+function setMoves(env: Env, moves: Rec[], state: string): void {
   const ids = moves
     .filter((m) => m.get("state") !== state && m.get("state") !== "cancelled")
     .map((m) => m.id);
   if (state === "cancelled" || state === "draft")
     ids.push(...moves.filter((m) => !ids.includes(m.id)).map((m) => m.id));
-  if (ids.length) env.write("stock.move", [ids, { state, ...extra }]);
+  if (!ids.length) return;
+  env.write("stock.move", [ids, { state }]);
+  // Move.do: a move done without an effective date gets today's.
+  if (state === "done") {
+    const undated = ids.filter((id) => !env.store.get("stock.move", id)?.effective_date);
+    if (undated.length) env.write("stock.move", [undated, { effective_date: env.today() }]);
+  }
 }
 
 /** ShipmentOut.wait: one inventory move (storage → output) per outgoing move. */
