@@ -25,8 +25,8 @@ import type { SyncError, SyncResult } from "../sync/result";
 import { abs, amount, amountText, decimalPlaces } from "./amounts";
 import { createEach, pressEach, writeEach } from "./batch";
 import { PartyMatcher, type PartyIds } from "./party-match";
-import { ProductMatcher } from "./product-match";
-import { ReferenceData, type CurrencyInfo, type UnitInfo } from "./reference-data";
+import { ProductMatcher, type ProductSettings } from "./product-match";
+import { ReferenceData, type CurrencyInfo } from "./reference-data";
 import type { TrytonClient, TrytonError, TrytonRecord } from "./rpc";
 import {
   checkTimeZone,
@@ -167,7 +167,7 @@ export class SaleImporter {
   private readonly reference: ReferenceData;
   private readonly parties: PartyMatcher;
   private readonly catalog: ProductMatcher;
-  private settings?: Promise<{ accountCategory: number | null; unit: UnitInfo }>;
+  private settings?: Promise<ProductSettings>;
   private stopped = false;
 
   constructor(
@@ -201,7 +201,15 @@ export class SaleImporter {
   ): Promise<ImportSummary> {
     if (this.stopped) return Promise.reject(new Error("the Tryton sale importer is stopped"));
     const key = `${this.client.url}|${this.client.database}`;
-    return exclusive(key, () => new PageImport(this, orders, progress, run.signal).run());
+    const tools: PageTools = {
+      client: this.client,
+      options: this.options,
+      reference: this.reference,
+      parties: this.parties,
+      catalog: this.catalog,
+      productSettings: () => this.productSettings(),
+    };
+    return exclusive(key, () => new PageImport(tools, orders, progress, run.signal).run());
   }
 
   /** No new imports after this; the running one (if any) finishes its current call. */
@@ -209,13 +217,8 @@ export class SaleImporter {
     this.stopped = true;
   }
 
-  /** @internal */
-  get helpers() {
-    return { reference: this.reference, parties: this.parties, catalog: this.catalog };
-  }
-
-  /** @internal Account category and unit for new products, looked up once. */
-  productSettings(): Promise<{ accountCategory: number | null; unit: UnitInfo }> {
+  /** Account category and unit for new products: looked up on first use, then kept. */
+  private productSettings(): Promise<ProductSettings> {
     this.settings ??= this.lookupProductSettings().catch((err: unknown) => {
       this.settings = undefined;
       throw err;
@@ -223,23 +226,21 @@ export class SaleImporter {
     return this.settings;
   }
 
-  private async lookupProductSettings() {
+  private async lookupProductSettings(): Promise<ProductSettings> {
     const unit = await this.reference.unitBySymbol(this.options.unitSymbol);
     const wanted = this.options.accountCategory;
     if (typeof wanted === "number") return { accountCategory: wanted, unit };
-    {
-      const name = typeof wanted === "string" ? wanted.trim() : "";
-      const domain: unknown[] = [["accounting", "=", true]];
-      if (name) domain.push(/^\d+$/.test(name) ? ["id", "=", Number(name)] : ["name", "=", name]);
-      const [found] = await this.client.search("product.category", domain, {
-        limit: 1,
-        order: [["id", "ASC"]],
-      });
-      if (found === undefined && name) {
-        throw new Error(`Tryton has no accounting product category "${name}" (option accountCategory)`);
-      }
-      return { accountCategory: found ?? null, unit };
+    const name = typeof wanted === "string" ? wanted.trim() : "";
+    const domain: unknown[] = [["accounting", "=", true]];
+    if (name) domain.push(["name", "=", name]);
+    const [found] = await this.client.search("product.category", domain, {
+      limit: 1,
+      order: [["id", "ASC"]],
+    });
+    if (found === undefined && name) {
+      throw new Error(`Tryton has no product category "${name}" with accounting (setting accountCategory)`);
     }
+    return { accountCategory: found ?? null, unit };
   }
 }
 
@@ -260,6 +261,16 @@ function trytonFailure(w: Work, what: string, err: TrytonError, field?: string):
   };
 }
 
+/** What one page import uses from its importer (lookups cached across pages). */
+interface PageTools {
+  client: TrytonClient;
+  options: Readonly<ImportOptions>;
+  reference: ReferenceData;
+  parties: PartyMatcher;
+  catalog: ProductMatcher;
+  productSettings(): Promise<ProductSettings>;
+}
+
 class PageImport {
   private readonly works: Work[] = [];
   /** The copy of each order that is imported, when an order appears more than once. */
@@ -268,13 +279,13 @@ class PageImport {
   private readonly client: TrytonClient;
 
   constructor(
-    private readonly importer: SaleImporter,
+    private readonly tools: PageTools,
     private readonly orders: readonly unknown[],
     private readonly progress: ((p: ImportProgress) => void) | undefined,
     private readonly signal: AbortSignal | undefined,
   ) {
-    this.opts = importer.options;
-    this.client = importer.client;
+    this.opts = tools.options;
+    this.client = tools.client;
   }
 
   private report(phase: ImportProgress["phase"]): void {
@@ -389,7 +400,6 @@ class PageImport {
       }
       w.error = {
         code: "conflict",
-        field: "items",
         message:
           `${orderText(w)} changed in Magento (items, prices, addresses or totals) after Tryton sale ${sale.id} ` +
           `was confirmed (${sale.state}); the sale was not changed. Adjust it in Tryton by hand.`,
@@ -402,9 +412,7 @@ class PageImport {
     const work = this.live().filter((w) => w.action === "created" || w.action === "updated");
     if (work.length === 0) return;
 
-    const currencies = await this.importer.helpers.reference.currenciesFor(
-      work.map((w) => w.draft!.currencyCode),
-    );
+    const currencies = await this.tools.reference.currenciesFor(work.map((w) => w.draft!.currencyCode));
     for (const w of work) {
       if (!currencies.has(w.draft!.currencyCode)) {
         w.error = {
@@ -415,7 +423,7 @@ class PageImport {
       }
     }
 
-    const settings = await this.importer.productSettings();
+    const settings = await this.tools.productSettings();
     const products = await this.resolveProducts(
       work.filter((w) => !w.error),
       settings,
@@ -439,10 +447,10 @@ class PageImport {
 
   private async resolveProducts(
     work: Work[],
-    settings: { accountCategory: number | null; unit: UnitInfo },
+    settings: ProductSettings,
   ): Promise<Map<string, ResolvedProduct>> {
     const wanted = ProductMatcher.wanted(work.flatMap((w) => w.draft!.lines));
-    const { products, units, refused } = await this.importer.helpers.catalog.resolve(wanted, settings);
+    const { products, units, refused } = await this.tools.catalog.resolve(wanted, settings);
     for (const w of work) {
       for (const line of w.draft!.lines) {
         const problem = refused.get(line.productCode);
@@ -468,7 +476,7 @@ class PageImport {
   }
 
   private async resolveParties(work: Work[]): Promise<Map<number, PartyIds>> {
-    const { resolved, failures } = await this.importer.helpers.parties.resolve(work.map((w) => w.draft!));
+    const { resolved, failures } = await this.tools.parties.resolve(work.map((w) => w.draft!));
     for (const w of work) {
       const failure = failures.get(w.draft!.orderId);
       if (failure) w.error = failure;
@@ -540,7 +548,7 @@ class PageImport {
       ["state", "total_amount"],
     );
     const byId = new Map(rows.map((r) => [r.id, r]));
-    const currencies = await this.importer.helpers.reference.currenciesFor(
+    const currencies = await this.tools.reference.currenciesFor(
       this.live()
         .filter((w) => w.saleId)
         .map((w) => w.draft!.currencyCode),
