@@ -1022,6 +1022,96 @@ export function trytonFidelityContract(ctx: ContractContext): void {
       );
     });
 
+    it("ends a cancelled-after-processing sale in done through both exception wizards (never cancelled)", async function () {
+      const [id] = await client.create("sale.sale", [
+        sale(ctx.unique("WIZ"), { lines: [["create", [line()]]] }),
+      ]);
+      await client.button("sale.sale", "quote", [id as number]);
+      await client.button("sale.sale", "confirm", [id as number]);
+      const [row] = await client.read("sale.sale", [id as number], ["shipments", "invoices"]);
+      await client.button("stock.shipment.out", "cancel", row?.shipments as number[]);
+      await client.button("account.invoice", "cancel", row?.invoices as number[]);
+      let [state] = await client.read(
+        "sale.sale",
+        [id as number],
+        ["state", "shipment_state", "invoice_state"],
+      );
+      assert.deepEqual(
+        [state?.state, state?.shipment_state, state?.invoice_state],
+        ["processing", "exception", "exception"],
+      );
+      const active = { active_model: "sale.sale", active_id: id, active_ids: [id] };
+      for (const [wizard, field] of [
+        ["sale.handle.shipment.exception", "moves"],
+        ["sale.handle.invoice.exception", "invoices"],
+      ] as const) {
+        const [session, start, end] = await client.call<[number, string, string]>(`wizard.${wizard}.create`, [
+          client.context,
+        ]);
+        assert.deepEqual([start, end], ["ask", "end"]);
+        const asked = await client.call<{ view: { defaults: Record<string, number[]>; state: string } }>(
+          `wizard.${wizard}.execute`,
+          [session, {}, "ask", { ...client.context, ...active }],
+        );
+        assert.equal(asked.view.state, "ask");
+        const pending = asked.view.defaults[`domain_${field}`] as number[];
+        assert.equal(pending.length, 1);
+        assert.deepEqual(asked.view.defaults[`recreate_${field}`], pending);
+        const done = await client.call(`wizard.${wizard}.execute`, [
+          session,
+          { ask: { [`recreate_${field}`]: [], [`domain_${field}`]: pending } },
+          "handle",
+          { ...client.context, ...active },
+        ]);
+        assert.deepEqual(done, {});
+        await client.call(`wizard.${wizard}.delete`, [session, client.context]);
+      }
+      [state] = await client.read(
+        "sale.sale",
+        [id as number],
+        ["state", "shipment_state", "invoice_state", "invoices_ignored"],
+      );
+      assert.deepEqual([state?.state, state?.shipment_state, state?.invoice_state], ["done", "sent", "none"]);
+      assert.deepEqual(state?.invoices_ignored, row?.invoices);
+    });
+
+    it("recreates cancelled moves in a new shipment when the wizard is told to", async function () {
+      const [id] = await client.create("sale.sale", [
+        sale(ctx.unique("WIZ2"), { invoice_method: "manual", lines: [["create", [line()]]] }),
+      ]);
+      await client.button("sale.sale", "quote", [id as number]);
+      await client.button("sale.sale", "confirm", [id as number]);
+      const [row] = await client.read("sale.sale", [id as number], ["shipments"]);
+      await client.button("stock.shipment.out", "cancel", row?.shipments as number[]);
+      const active = { ...client.context, active_model: "sale.sale", active_id: id, active_ids: [id] };
+      const wizard = "wizard.sale.handle.shipment.exception";
+      const [session] = await client.call<[number]>(`${wizard}.create`, [client.context]);
+      const asked = await client.call<{ view: { defaults: { domain_moves: number[] } } }>(
+        `${wizard}.execute`,
+        [session, {}, "ask", active],
+      );
+      const moves = asked.view.defaults.domain_moves;
+      await client.call(`${wizard}.execute`, [
+        session,
+        { ask: { recreate_moves: moves, domain_moves: moves } },
+        "handle",
+        active,
+      ]);
+      await client.call(`${wizard}.delete`, [session, client.context]);
+      const [after] = await client.read(
+        "sale.sale",
+        [id as number],
+        ["state", "shipment_state", "shipments"],
+      );
+      assert.deepEqual([after?.state, after?.shipment_state], ["processing", "waiting"]);
+      assert.equal((after?.shipments as number[]).length, 2);
+      const err = await rejection(client.call(`${wizard}.execute`, [session, {}, "ask", active]));
+      assert.equal(
+        err.serverMessage,
+        `You are trying to read records "${session}" of "Session Wizard" that don't exist anymore.`,
+      );
+    });
+
     it("posts the invoice with a YYYY/N number; a posted customer invoice cannot be cancelled", async function () {
       const [id] = await client.create("sale.sale", [
         sale(ctx.unique("INV"), { lines: [["create", [line()]]] }),

@@ -27,6 +27,7 @@ import { buildRegistry } from "./registry";
 import { seedFixtures, seedModules, type TrytonFixtures } from "./seed";
 import { Store, type Row } from "./store";
 import { BadJsonValue, decodeParams, encodeResult, PyDate, PyDateTime } from "./values";
+import { WizardSessions, WIZARDS } from "./wizards";
 
 export const SERVER_VERSION = "6.0.29";
 const MAX_LOGIN_ATTEMPTS = 5;
@@ -75,6 +76,7 @@ export class TrytonSim {
   readonly counters: Record<string, number> = {};
   readonly taskErrors: string[] = [];
   private readonly sessions = new Map<string, Session>();
+  private readonly wizards = new WizardSessions();
   private readonly failedLogins = new Map<string, number>();
   private lastMicros = 0n;
 
@@ -289,6 +291,7 @@ export class TrytonSim {
     const type = parts[0]!;
     const name = parts.slice(1, -1).join(".");
     const fn = parts[parts.length - 1]!;
+    if (type === "wizard" && WIZARDS[name]) return this.wizard(user, name, fn, params);
     if (type !== "model") throw keyError(type === "wizard" || type === "report" ? name : type);
     const model = this.registry.get(name);
     if (!model) throw keyError(name);
@@ -307,6 +310,20 @@ export class TrytonSim {
     }
     if (custom) return fn === "get_preferences" ? this.preferences(user, Boolean(args[0])) : null;
     return this.run(user, ctx, (env) => callModel(env, name, fn, args));
+  }
+
+  /** `wizard.<name>.create|execute|delete` for the wizards in wizards.ts. */
+  private wizard(user: SimUser, name: string, fn: string, params: unknown[]): unknown {
+    const context = params[params.length - 1];
+    if (!context || typeof context !== "object" || Array.isArray(context)) {
+      throw new PythonError("Missing context argument");
+    }
+    const args = params.slice(0, -1);
+    const ctx = context as Record<string, unknown>;
+    if (fn === "create") return this.wizards.create(name);
+    if (fn === "delete") return this.wizards.delete(args[0]);
+    if (fn === "execute") return this.run(user, ctx, (env) => this.wizards.execute(env, name, args));
+    throw new HttpFault(403, { "Content-Type": "text/html; charset=utf-8" }, htmlPage(403));
   }
 
   /** One transaction, then the queued tasks, each in its own transaction (worker = False). */

@@ -149,6 +149,8 @@ const sale = defineModel({
       { required: true, readonly: true, default: () => "none" },
     ),
     invoices: fn(many2many("account.invoice", "Invoices"), (rec) => saleInvoices(rec), true),
+    invoices_ignored: many2many("account.invoice", "Ignored Invoices", { readonly: true }),
+    invoices_recreated: many2many("account.invoice", "Recreated Invoices", { readonly: true }),
     shipment_method: selection("Shipment Method", SHIPMENT_METHODS, {
       required: true,
       default: (env) => configValue(env, "sale.configuration", "sale_shipment_method") ?? "order",
@@ -493,6 +495,7 @@ function processSales(env: Env, sales: Rec[]): void {
     setInvoiceState(env, rec);
     createShipment(env, rec);
     setShipmentState(env, rec);
+    for (const line of linesOf(rec)) setActualQuantity(env, line);
     if (isDone(rec)) {
       if (state !== "done") {
         if (state === "confirmed") toProcessing.push(rec);
@@ -502,6 +505,26 @@ function processSales(env: Env, sales: Rec[]): void {
   }
   if (toProcessing.length) transition(env, toProcessing, "processing");
   if (toDone.length) transition(env, toDone, "done");
+}
+
+/** SaleLine.set_actual_quantity: moved or invoiced so far (cancelled ones left out), the larger in size. */
+function setActualQuantity(env: Env, line: Rec): void {
+  if (line.get("type") !== "line") return;
+  const unit = line.ref("unit");
+  let moved = 0;
+  for (const move of lineMoves(line))
+    if (move.get("state") !== "cancelled" && unit) moved += move.num("quantity") ?? 0;
+  if ((line.num("quantity") ?? 0) < 0) moved *= -1;
+  let invoiced = 0;
+  for (const il of lineInvoiceLines(line)) {
+    const invoice = il.ref("invoice");
+    if ((!invoice || invoice.get("state") !== "cancelled") && unit && il.get("unit"))
+      invoiced += il.num("quantity") ?? 0;
+  }
+  let actual = Math.abs(invoiced) > Math.abs(moved) ? invoiced : moved;
+  if (unit) actual = roundUnit(unit, actual);
+  if (line.get("actual_quantity") !== actual)
+    env.write("sale.line", [[line.id], { actual_quantity: actual }]);
 }
 
 function isDone(rec: Rec): boolean {
@@ -539,8 +562,12 @@ function createInvoice(env: Env, rec: Rec): void {
         if (move.get("state") === "done") quantity += move.num("quantity") ?? 0;
       if ((line.num("quantity") ?? 0) < 0) quantity *= -1;
     }
-    for (const il of lineInvoiceLines(line))
-      if (il.get("type") === "line") quantity -= il.num("quantity") ?? 0;
+    // Lines of recreated invoices no longer count as invoiced: process invoices them again.
+    const recreated = new Set(rec.get("invoices_recreated") as number[]);
+    for (const il of lineInvoiceLines(line)) {
+      if (il.get("type") === "line" && !recreated.has(il.row.invoice as number))
+        quantity -= il.num("quantity") ?? 0;
+    }
     quantity = roundUnit(line.ref("unit"), quantity);
     if (!quantity) continue;
     let accountId: number;
@@ -605,7 +632,17 @@ export function roundUnit(unit: Rec | null, quantity: number): number {
 }
 
 function setInvoiceState(env: Env, rec: Rec): void {
-  const invoices = env.recs("account.invoice", saleInvoices(rec)).filter((i) => i.exists());
+  // Invoices handled by the exception wizard (ignored or recreated) no longer count.
+  const skip = new Set([
+    ...(rec.get("invoices_ignored") as number[]),
+    ...(rec.get("invoices_recreated") as number[]),
+  ]);
+  const invoices = env
+    .recs(
+      "account.invoice",
+      saleInvoices(rec).filter((id) => !skip.has(id)),
+    )
+    .filter((i) => i.exists());
   let state = "none";
   if (invoices.length) {
     if (invoices.some((i) => i.get("state") === "cancelled")) state = "exception";
@@ -636,7 +673,10 @@ function createShipment(env: Env, rec: Rec): void {
           quantity += il.num("quantity") ?? 0;
       }
     }
-    for (const move of lineMoves(line)) quantity -= move.num("quantity") ?? 0;
+    // Recreated moves no longer count as shipped: process creates them again.
+    const recreated = line.get("moves_recreated") as number[];
+    for (const move of lineMoves(line))
+      if (!recreated.includes(move.id)) quantity -= move.num("quantity") ?? 0;
     quantity = roundUnit(line.ref("unit"), quantity);
     if (quantity <= 0) continue;
     const party = rec.ref("shipment_party") ?? rec.ref("party");
@@ -695,12 +735,44 @@ function moveDone(line: Rec): boolean {
   const product = line.ref("product");
   if (!product || !product.exists() || product.get("type") === "service") return true;
   let quantity = Math.abs(line.num("quantity") ?? 0);
-  for (const move of lineMoves(line)) if (move.get("state") === "done") quantity -= move.num("quantity") ?? 0;
+  const ignored = line.get("moves_ignored") as number[];
+  for (const move of lineMoves(line)) {
+    if (move.get("state") === "done" || ignored.includes(move.id)) quantity -= move.num("quantity") ?? 0;
+  }
   return roundUnit(line.ref("unit"), quantity) <= 0;
 }
 
 function moveException(line: Rec): boolean {
-  return lineMoves(line).some((m) => m.get("state") === "cancelled");
+  const skip = new Set([
+    ...(line.get("moves_ignored") as number[]),
+    ...(line.get("moves_recreated") as number[]),
+  ]);
+  return lineMoves(line).some((m) => m.get("state") === "cancelled" && !skip.has(m.id));
+}
+
+/** Cancelled moves of the sale's lines the shipment exception wizard has not handled yet. */
+export function pendingCancelledMoves(sale: Rec): number[] {
+  const out: number[] = [];
+  for (const line of linesOf(sale)) {
+    const skip = new Set([
+      ...(line.get("moves_ignored") as number[]),
+      ...(line.get("moves_recreated") as number[]),
+    ]);
+    for (const move of lineMoves(line))
+      if (move.get("state") === "cancelled" && !skip.has(move.id)) out.push(move.id);
+  }
+  return out;
+}
+
+/** Cancelled invoices of the sale the invoice exception wizard has not handled yet. */
+export function pendingCancelledInvoices(sale: Rec): number[] {
+  const skip = new Set([
+    ...(sale.get("invoices_ignored") as number[]),
+    ...(sale.get("invoices_recreated") as number[]),
+  ]);
+  return saleInvoices(sale).filter(
+    (id) => !skip.has(id) && sale.env.store.get("account.invoice", id)?.state === "cancelled",
+  );
 }
 
 // ---- sale.line --------------------------------------------------------------------------
@@ -776,6 +848,8 @@ const saleLine = defineModel({
       lineInvoiceLines(rec).map((r) => r.id),
     ),
     moves: fn(one2many("stock.move", "origin", "Moves"), (rec) => lineMoves(rec).map((r) => r.id)),
+    moves_ignored: many2many("stock.move", "Ignored Moves", { readonly: true }),
+    moves_recreated: many2many("stock.move", "Recreated Moves", { readonly: true }),
     move_done: fn({ type: "boolean", string: "Moves Done" }, (rec) => moveDone(rec)),
     move_exception: fn({ type: "boolean", string: "Moves Exception" }, (rec) => moveException(rec)),
     warehouse: fn(many2one("stock.location", "Warehouse"), (rec) => {
