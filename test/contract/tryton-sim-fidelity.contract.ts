@@ -773,6 +773,21 @@ export function trytonFidelityContract(ctx: ContractContext): void {
       }
     });
 
+    it("checks passwords like trytond's defaults (length 8, entropy 0.75, not the name/login/e-mail)", async function () {
+      const { clerk } = ctx.fixtures.users;
+      const cases: Array<[string, string]> = [
+        ["abc", "The password is too short."],
+        ["aaaaaaaab", "The same characters appear in the password too many times."],
+        ["clerk without groups", "The password cannot be the same as user's name."],
+      ];
+      for (const [password, message] of cases) {
+        assert.equal(
+          userMessage(await wire.error("model.res.user.write", [[clerk.id], { password }])),
+          message,
+        );
+      }
+    });
+
     it("refuses to move an address to another party", async function () {
       const [address] = await client.create("party.address", [
         {

@@ -31,6 +31,8 @@ import { WizardSessions, WIZARDS } from "./wizards";
 
 export const SERVER_VERSION = "6.0.29";
 const MAX_LOGIN_ATTEMPTS = 5;
+/** scripts/tryton-fixtures.ts gives the group-less user this password. */
+const CLERK_PASSWORD = "Kq7-Vx2!mZp9#Lt4";
 
 export interface SimulatorOptions {
   database: string;
@@ -94,7 +96,7 @@ export class TrytonSim {
       database: opts.database,
       username: opts.username,
       password: opts.password,
-      clerkPassword: `clerk-${opts.password}`,
+      clerkPassword: CLERK_PASSWORD,
       year: (opts.now?.() ?? new Date()).getUTCFullYear(),
     };
     this.fixtures = this.store.transaction(() => {

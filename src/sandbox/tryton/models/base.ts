@@ -53,13 +53,39 @@ const user = defineModel({
   },
   // The password is a write-only Function field; the simulator keeps it in clear text.
   beforeCreate: (_env, row, values) => {
-    if (typeof values.password === "string") row.password_hash = values.password;
+    if (typeof values.password !== "string") return;
+    validatePassword(values.password, [{ ...row, ...values }]);
+    row.password_hash = values.password;
   },
   beforeWrite: (env, recs, values) => {
     if (typeof values.password !== "string") return;
+    validatePassword(
+      values.password,
+      recs.map((r) => ({ ...r.row, ...values })),
+    );
     for (const rec of recs) env.store.update("res.user", rec.id, { password_hash: values.password });
   },
 });
+
+/** User.validate_password with trytond's defaults: `[password] length = 8`, `entropy = 0.75`. */
+function validatePassword(password: string, users: Array<Record<string, unknown>>): void {
+  if (Buffer.byteLength(password, "utf8") < 8) throw new UserError("The password is too short.");
+  if (new Set(password).size / password.length < 0.75) {
+    throw new UserError("The same characters appear in the password too many times.");
+  }
+  for (const user of users) {
+    for (const [field, what] of [
+      ["name", "name"],
+      ["login", "login"],
+      ["email", "email address"],
+    ] as const) {
+      const value = user[field];
+      if (typeof value === "string" && value && value.toLowerCase() === password.toLowerCase()) {
+        throw new UserError(`The password cannot be the same as user's ${what}.`);
+      }
+    }
+  }
+}
 
 const group = defineModel({
   name: "res.group",
