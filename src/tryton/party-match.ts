@@ -3,7 +3,7 @@
  *
  * - A party is found by its e-mail contact mechanism, case-insensitively, for guests and
  *   registered customers alike: trytond-magento created a new party for every guest
- *   order (reference anchors §1.3, §1.8), we never do. Several parties with the address
+ *   order (reference anchors §1.3, §1.8), we never do. Several parties with the e-mail
  *   already (created by hand): the oldest wins.
  * - New parties get name, e-mail and phone contact mechanisms.
  * - Invoice and shipment addresses are matched exactly (party name, street, postal code,
@@ -132,15 +132,11 @@ export class PartyMatcher {
           order: [["party", "ASC"]],
         },
       );
+      const wanted = new Set(emailKeys);
       for (const r of rows) {
         const key = text(r.value).toLowerCase();
-        const party = r.party as number;
-        if (
-          emailKeys.includes(key) &&
-          !(partyByEmail.has(key) && (partyByEmail.get(key) as number) < party)
-        ) {
-          partyByEmail.set(key, party);
-        }
+        // Rows come oldest party first: the oldest wins.
+        if (wanted.has(key) && !partyByEmail.has(key)) partyByEmail.set(key, r.party as number);
       }
     }
 
