@@ -356,6 +356,7 @@ function importContract(ctx: ContractContext): void {
     this.timeout(10 * 60_000);
     const raw = inRange(generateOrders(500, 7) as unknown as RawOrder[], nextRange());
     const orders = raw.map(valid);
+    roundingGaps = 0;
     const client = ctx.client({ retry: undefined });
     const methods = recordMethods(client);
     const first = importer({}, client);
