@@ -5,6 +5,9 @@ import { startTrytonSimulator, type TrytonSimulator } from "../../src/sandbox/tr
 import { date, decimal, TrytonClient, TrytonError } from "../../src/tryton/rpc";
 
 const D = (text: string) => ({ __class__: "Decimal", decimal: text });
+// Not the default "admin": the client registers passwords as secrets process-wide and would
+// redact the word "admin" from every later message of the mocha run.
+const PASSWORD = "sim-unit-Pw-4821";
 
 async function post(
   sim: TrytonSimulator,
@@ -97,7 +100,7 @@ describe("Tryton simulator", function () {
     });
 
     beforeEach(async function () {
-      sim = await startTrytonSimulator();
+      sim = await startTrytonSimulator({ password: PASSWORD });
       client = new TrytonClient({
         url: sim.url,
         database: sim.database,
@@ -392,7 +395,7 @@ describe("Tryton simulator", function () {
       });
 
       it("ends sessions after sessionTtlMs", async function () {
-        const short = await startTrytonSimulator({ sessionTtlMs: 50 });
+        const short = await startTrytonSimulator({ password: PASSWORD, sessionTtlMs: 50 });
         try {
           const header = await sessionHeader(short);
           const call = { id: 1, method: "model.res.user.search", params: [[], 0, null, null, {}] };
