@@ -1,0 +1,165 @@
+/**
+ * What can go wrong talking to Salesforce, sorted by what the pack does about it
+ * (reference/salesforce-rest.md §3, §6.3–§6.5):
+ * - `limit`: 403 REQUEST_LIMIT_EXCEEDED — the org's daily API budget is spent. The run stops at
+ *   once (no retry loop: every retry would spend more of a budget that is already gone).
+ * - `transient`: UNABLE_TO_LOCK_ROW, 5xx (UNKNOWN_EXCEPTION, SERVER_UNAVAILABLE, ERROR_HTTP_5xx) and
+ *   network failures — worth another attempt after a pause.
+ * - `login`: the token endpoint refused the credentials (OAuth `{error, error_description}`).
+ * - `other`: a request Salesforce will refuse again (bad field, validation rule, …).
+ * Every message passes through `redact` (src/sync/secrets.ts) when it is built.
+ */
+import { redact } from "../sync/secrets";
+
+export type FailureKind = "limit" | "transient" | "login" | "other";
+
+/** An error raised by the pack about Salesforce; `code` is Salesforce's errorCode or one of ours. */
+export class SalesforceError extends Error {
+  readonly code: string;
+  readonly kind: FailureKind;
+
+  constructor(code: string, message: string, kind: FailureKind = "other", options?: { cause?: unknown }) {
+    super(redact(message), options);
+    this.name = "SalesforceError";
+    this.code = code;
+    this.kind = kind;
+  }
+}
+
+/** The Salesforce configuration cannot work (missing fields, bad Default Status, …): nothing is sent. */
+export class SetupError extends SalesforceError {
+  constructor(readonly problems: string[]) {
+    super(
+      "setup",
+      problems.length === 1
+        ? `Salesforce setup check failed: ${problems[0]}`
+        : `Salesforce setup check failed (${problems.length} problems): ${problems
+            .map((p, i) => `${i + 1}) ${p}`)
+            .join(" ")}`,
+    );
+    this.name = "SetupError";
+  }
+}
+
+const TRANSIENT_CODES = new Set([
+  "UNABLE_TO_LOCK_ROW",
+  "UNKNOWN_EXCEPTION",
+  "SERVER_UNAVAILABLE",
+  "REQUEST_RUNNING_TOO_LONG",
+  "QUERY_TIMEOUT",
+]);
+
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "EHOSTUNREACH",
+  "EHOSTDOWN",
+  "UND_ERR_SOCKET",
+]);
+
+interface LooseError {
+  name?: unknown;
+  errorCode?: unknown;
+  code?: unknown;
+  message?: unknown;
+  statusCode?: unknown;
+}
+
+/** Salesforce's errorCode of a jsforce error (HttpApiError: `errorCode`; collections: `statusCode`). */
+export function errorCodeOf(err: unknown): string | undefined {
+  if (err instanceof SalesforceError) return err.code;
+  const e = (err ?? {}) as LooseError;
+  if (typeof e.errorCode === "string") return e.errorCode;
+  if (typeof e.statusCode === "string") return e.statusCode;
+  return undefined;
+}
+
+/** What kind of failure this is; see the module comment. */
+export function failureKind(err: unknown): FailureKind {
+  if (err instanceof SalesforceError) return err.kind;
+  const e = (err ?? {}) as LooseError;
+  const code = errorCodeOf(err);
+  if (code === "REQUEST_LIMIT_EXCEEDED") return "limit";
+  if (code && (TRANSIENT_CODES.has(code) || /^ERROR_HTTP_(5\d\d|429|420)$/.test(code))) return "transient";
+  if (typeof e.code === "string" && NETWORK_CODES.has(e.code)) return "transient";
+  if (e.name === "FetchError" || e.name === "AbortError") return "transient";
+  const message = typeof e.message === "string" ? e.message : "";
+  if (/socket hang up|ECONNRESET|network timeout|other side closed/i.test(message)) return "transient";
+  return "other";
+}
+
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return redact(err.message);
+  return redact(String(err));
+}
+
+/** `CODE: message` for a jsforce/Salesforce error, or the plain message. */
+export function describeError(err: unknown): string {
+  const code = errorCodeOf(err);
+  const message = messageOf(err);
+  return code && code !== "Error" && !message.startsWith(code) ? `${code}: ${message}` : message;
+}
+
+/** The org's daily API request limit is used up: the run stops. */
+export class DailyLimitError extends SalesforceError {}
+
+/** The daily API request limit is used up: stop the whole run, say so plainly. */
+export function dailyLimitError(err: unknown, usage?: { used: number; limit: number }): DailyLimitError {
+  if (err instanceof DailyLimitError) return err;
+  const shown = usage ? ` (${usage.used}/${usage.limit} API requests used in the last 24 hours)` : "";
+  return new DailyLimitError(
+    "REQUEST_LIMIT_EXCEEDED",
+    `Salesforce refused the request: the org's daily API request limit is reached${shown}. ` +
+      `The run was stopped; orders not yet sent will sync once Salesforce accepts requests again. ` +
+      `Salesforce said: ${messageOf(err)}`,
+    "limit",
+    { cause: err },
+  );
+}
+
+/** An OAuth token endpoint refusal, in a sentence naming the grant and what to check. */
+export function loginError(mode: string, err: unknown): SalesforceError {
+  const e = (err ?? {}) as LooseError;
+  const oauthCode = typeof e.name === "string" && e.name !== "Error" ? e.name : undefined;
+  const hint: Record<string, string> = {
+    password: "check the client id and secret, the username, the password and the security token",
+    client_credentials:
+      "check the client id and secret, and that the connected app enables the client credentials flow with a run-as user",
+    jwt: "check the client id, the username, the private key and that the connected app holds the matching certificate and pre-authorizes the user",
+    refresh_token: "check the client id and the refresh token (it may have been revoked)",
+  };
+  const kind = failureKind(err) === "transient" ? "transient" : "login";
+  return new SalesforceError(
+    oauthCode ?? "login_failed",
+    `Salesforce login failed (${mode.replace("_", " ")} flow${oauthCode ? `, ${oauthCode}` : ""}): ${messageOf(err)}; ${hint[mode] ?? "check the credentials"}.`,
+    kind,
+    { cause: err },
+  );
+}
+
+/**
+ * A read (query) failed. jsforce has already retried it on 5xx and network errors
+ * (reference §6.5), so it is not retried again: the failure ends the run (kind `other`),
+ * except the daily limit, which keeps its own kind.
+ */
+export function readError(err: unknown, what: string): SalesforceError {
+  if (err instanceof SalesforceError) return err;
+  const kind = failureKind(err);
+  if (kind === "limit")
+    return new SalesforceError("REQUEST_LIMIT_EXCEEDED", describeError(err), "limit", { cause: err });
+  const code = errorCodeOf(err) ?? "read_failed";
+  return new SalesforceError(
+    code,
+    `Salesforce ${what} failed: ${describeError(err)}`,
+    kind === "login" ? "login" : "other",
+    {
+      cause: err,
+    },
+  );
+}

@@ -1,0 +1,308 @@
+/**
+ * A Magento order → the Salesforce records that represent it, and the keys that make every
+ * write idempotent (DESIGN.md "Idempotent by key"):
+ *
+ * | Salesforce | Key (external-ID field) | From Magento |
+ * |---|---|---|
+ * | Account | customer key: `email:<lower-case e-mail>` (default, guests included — one Account per address), or `<instance>-customer-<customer_id>` for registered customers with `accountMatch: "customer"` | company or customer name, phone, billing/shipping address |
+ * | Contact (optional) | the same customer key | first/last name, e-mail, phone, billing address; linked to the Account |
+ * | Order | `<instance>-<entity_id>` | Start Date (created_at in the chosen time zone), Name `Magento #<increment_id>`, Order Reference Number = increment id, addresses, price book, currency, status |
+ * | OrderItem | `<order key>-<item_id>` | one per sellable line (`lineItems`: configurable once with the child's SKU, bundle once or per component): quantity, unit price excl. tax, name |
+ * | OrderItem (fees) | `<order key>-shipping` / `-discount` / `-tax` | shipping amount, discount (negative), tax — each a line on its own product (SKUs in the settings), when non-zero |
+ * | Note | title starts with `Magento note <history entity_id>:` | status-history entries with a comment |
+ *
+ * The content hash covers what is written to the Order and its items (not Account/Contact
+ * details, not notes): an order whose hash matches the one stored on the Salesforce Order is
+ * unchanged and costs no call. Notes are compared with the Order's existing notes instead, so a
+ * new comment on an activated order adds a note without editing the locked order.
+ */
+import { createHash } from "node:crypto";
+import {
+  isGuest,
+  lineItems,
+  shippingAddress,
+  type MagentoAddress,
+  type MagentoOrder,
+} from "../magento/schema";
+import type { PushSettings } from "./settings";
+
+export type LineKind = "item" | "shipping" | "discount" | "tax";
+
+export interface WantedLine {
+  key: string;
+  kind: LineKind;
+  sku: string;
+  /** Product name for a new Product2. */
+  productName: string;
+  quantity: number;
+  unitPrice: number;
+  description: string;
+}
+
+export interface WantedNote {
+  /** `Magento note <id>:` — how an existing Note is recognised. */
+  marker: string;
+  title: string;
+  body: string;
+}
+
+export interface WantedCustomer {
+  key: string;
+  account: Record<string, unknown>;
+  contact: Record<string, unknown>;
+}
+
+export interface WantedOrder {
+  key: string;
+  customer: WantedCustomer;
+  /** ISO code of the amounts written (CurrencyIsoCode in multi-currency orgs). */
+  currency: string;
+  /** Order fields besides the key, status, hash and parent references. */
+  fields: Record<string, unknown>;
+  /** Magento status, for the status map. */
+  magentoStatus: string;
+  lines: WantedLine[];
+  notes: WantedNote[];
+}
+
+/** Lengths of the standard text fields written (Salesforce refuses longer values with STRING_TOO_LONG). */
+const LENGTH = {
+  accountName: 255,
+  firstName: 40,
+  lastName: 80,
+  email: 80,
+  phone: 40,
+  street: 255,
+  city: 40,
+  state: 80,
+  postalCode: 20,
+  country: 80,
+  orderName: 80,
+  reference: 80,
+  description: 32000,
+  lineDescription: 255,
+  productName: 255,
+  noteTitle: 80,
+  noteBody: 32000,
+};
+
+/** Cut to a field's length (counting UTF-16 units, as Salesforce counts characters). */
+export function clip(value: string | undefined, max: number): string | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (trimmed === "") return undefined;
+  return trimmed.length <= max ? trimmed : `${trimmed.slice(0, max - 1)}…`;
+}
+
+const money = (n: number): number => Math.round(n * 100) / 100;
+
+/** The calendar date of a Magento UTC date-time in `timeZone`, as Salesforce wants it (`YYYY-MM-DD`). */
+export function dateIn(magentoUtc: string, timeZone: string): string {
+  const instant = new Date(`${magentoUtc.replace(" ", "T").slice(0, 19)}Z`);
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+  })
+    .formatToParts(instant)
+    .reduce<Record<string, string>>((acc, p) => ({ ...acc, [p.type]: p.value }), {});
+  return `${parts.year}-${parts.month}-${parts.day}`;
+}
+
+export function orderKey(order: MagentoOrder, settings: PushSettings): string {
+  return `${settings.instanceKey}-${order.entity_id}`;
+}
+
+/** See the table above: one key per e-mail address, or per registered customer. */
+export function customerKey(order: MagentoOrder, settings: PushSettings): string {
+  if (settings.accountMatch === "customer" && !isGuest(order) && order.customer_id !== undefined) {
+    return `${settings.instanceKey}-customer-${order.customer_id}`;
+  }
+  return `email:${order.customer_email.trim().toLowerCase()}`;
+}
+
+function address(prefix: string, a: MagentoAddress | undefined, lengths = LENGTH): Record<string, unknown> {
+  if (!a) return {};
+  return {
+    [`${prefix}Street`]: clip((a.street ?? []).join("\n"), lengths.street) ?? null,
+    [`${prefix}City`]: clip(a.city, lengths.city) ?? null,
+    [`${prefix}State`]: clip(a.region ?? a.region_code, lengths.state) ?? null,
+    [`${prefix}PostalCode`]: clip(a.postcode, lengths.postalCode) ?? null,
+    [`${prefix}Country`]: clip(a.country_id, lengths.country) ?? null,
+  };
+}
+
+function personName(order: MagentoOrder): { first?: string; last?: string } {
+  const b = order.billing_address;
+  const first = order.customer_firstname ?? b?.firstname;
+  const last = order.customer_lastname ?? b?.lastname;
+  return { first: first?.trim() || undefined, last: last?.trim() || undefined };
+}
+
+function customerOf(order: MagentoOrder, settings: PushSettings): WantedCustomer {
+  const key = customerKey(order, settings);
+  const billing = order.billing_address;
+  const { first, last } = personName(order);
+  const fullName = [first, last].filter(Boolean).join(" ");
+  const email = order.customer_email.trim();
+  const phone = clip(billing?.telephone, LENGTH.phone) ?? null;
+  const account = {
+    Name: clip(billing?.company || fullName || email, LENGTH.accountName),
+    Phone: phone,
+    ...address("Billing", billing),
+    ...address("Shipping", shippingAddress(order) ?? billing),
+  };
+  const contact = {
+    FirstName: clip(first, LENGTH.firstName) ?? null,
+    LastName: clip(last ?? email.split("@")[0], LENGTH.lastName),
+    Email: clip(email, LENGTH.email),
+    Phone: phone,
+    ...address("Mailing", billing),
+  };
+  return { key, account, contact };
+}
+
+/** Amount of an item or total in the chosen currency (`base_*` when amounts are in the base currency). */
+function pick(order: MagentoOrder, settings: PushSettings, field: string): number {
+  const o = order as unknown as Record<string, unknown>;
+  const value = settings.amounts === "base" ? (o[`base_${field}`] ?? o[field]) : o[field];
+  return typeof value === "number" ? value : 0;
+}
+
+function linesOf(order: MagentoOrder, key: string, settings: PushSettings): WantedLine[] {
+  const lines: WantedLine[] = lineItems(order, { bundle: settings.bundle }).map((line) => {
+    const price = settings.amounts === "base" ? (line.item.base_price ?? line.price) : line.price;
+    const name = line.name || line.sku;
+    return {
+      key: `${key}-${line.itemId}`,
+      kind: "item",
+      sku: line.sku,
+      productName: clip(name, LENGTH.productName) ?? line.sku,
+      quantity: line.qty,
+      unitPrice: money(price),
+      description: clip(name, LENGTH.lineDescription) ?? line.sku,
+    };
+  });
+  const fee = (kind: LineKind, sku: string, amount: number, name: string): void => {
+    if (!sku || money(amount) === 0) return;
+    lines.push({
+      key: `${key}-${kind}`,
+      kind,
+      sku,
+      productName: name,
+      quantity: 1,
+      unitPrice: money(amount),
+      description: clip(name, LENGTH.lineDescription) as string,
+    });
+  };
+  const shippingName = order.shipping_description ? `Shipping: ${order.shipping_description}` : "Shipping";
+  fee("shipping", settings.shippingSku, pick(order, settings, "shipping_amount"), shippingName);
+  const discount = -Math.abs(pick(order, settings, "discount_amount"));
+  const discountName = order.discount_description ? `Discount: ${order.discount_description}` : "Discount";
+  fee("discount", settings.discountSku, discount, discountName);
+  fee("tax", settings.taxSku, pick(order, settings, "tax_amount"), "Tax");
+  return lines;
+}
+
+const NOTE_MARKER = /^Magento note ([A-Za-z0-9]+):/;
+
+/** The marker of an existing Note title, if OrderBridge wrote it. */
+export function noteMarkerOf(title: unknown): string | undefined {
+  const m = typeof title === "string" ? NOTE_MARKER.exec(title) : null;
+  return m ? `Magento note ${m[1]}:` : undefined;
+}
+
+function notesOf(order: MagentoOrder): WantedNote[] {
+  const histories = [...(order.status_histories ?? [])].filter((h) => (h.comment ?? "").trim() !== "");
+  histories.sort(
+    (a, b) =>
+      (a.created_at ?? "").localeCompare(b.created_at ?? "") || (a.entity_id ?? 0) - (b.entity_id ?? 0),
+  );
+  return histories.map((h) => {
+    const comment = (h.comment ?? "").trim();
+    const id =
+      h.entity_id !== undefined
+        ? String(h.entity_id)
+        : `h${createHash("sha256")
+            .update(`${h.created_at ?? ""}|${comment}`)
+            .digest("hex")
+            .slice(0, 10)}`;
+    const marker = `Magento note ${id}:`;
+    const details = [
+      `Magento order #${order.increment_id}`,
+      h.status ? `status ${h.status}` : undefined,
+      h.created_at ? `${h.created_at} UTC` : undefined,
+      h.is_customer_notified === 1 ? "customer notified" : undefined,
+    ].filter(Boolean);
+    return {
+      marker,
+      title: clip(`${marker} ${comment.replace(/\s+/g, " ")}`, LENGTH.noteTitle) as string,
+      body: clip(`${comment}\n\n— ${details.join(" · ")}`, LENGTH.noteBody) as string,
+    };
+  });
+}
+
+function storeView(order: MagentoOrder): string | undefined {
+  const lines = (order.store_name ?? "")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines[lines.length - 1];
+}
+
+export function mapOrder(
+  order: MagentoOrder,
+  settings: PushSettings,
+  timeZone = settings.timeZone,
+): WantedOrder {
+  const key = orderKey(order, settings);
+  const currency =
+    settings.amounts === "base"
+      ? (order.base_currency_code ?? order.order_currency_code)
+      : order.order_currency_code;
+  const description = [
+    `Magento order #${order.increment_id}`,
+    storeView(order) ? `store view ${storeView(order)}` : undefined,
+    order.payment?.method ? `payment ${order.payment.method}` : undefined,
+    order.shipping_description ? `shipping ${order.shipping_description}` : undefined,
+    isGuest(order) ? "guest checkout" : undefined,
+  ]
+    .filter(Boolean)
+    .join(" · ");
+  const billing = order.billing_address;
+  const shipping = shippingAddress(order);
+  return {
+    key,
+    customer: customerOf(order, settings),
+    currency: currency.toUpperCase(),
+    fields: {
+      EffectiveDate: dateIn(order.created_at, timeZone),
+      Name: clip(`Magento #${order.increment_id}`, LENGTH.orderName),
+      OrderReferenceNumber: clip(order.increment_id, LENGTH.reference),
+      Description: clip(description, LENGTH.description),
+      ...address("Billing", billing),
+      ...address("Shipping", shipping),
+    },
+    magentoStatus: order.status,
+    lines: linesOf(order, key, settings),
+    notes: settings.syncNotes ? notesOf(order) : [],
+  };
+}
+
+/** What the content hash covers: every value written to the Order and its items, and the target status. */
+export function contentHash(
+  wanted: WantedOrder,
+  extra: { status: string; pricebookId: string; currency?: string; customerKey: string; contacts: boolean },
+): string {
+  const canonical = JSON.stringify([
+    1,
+    wanted.key,
+    extra,
+    Object.keys(wanted.fields)
+      .sort()
+      .map((k) => [k, wanted.fields[k] ?? null]),
+    wanted.lines.map((l) => [l.key, l.sku.toLowerCase(), l.quantity, l.unitPrice, l.description]),
+  ]);
+  return createHash("sha256").update(canonical).digest("hex").slice(0, 40);
+}

@@ -1,0 +1,838 @@
+/**
+ * Magento orders → Salesforce Orders, a page at a time (`OrderPusher.push`). README.md in this
+ * folder has the whole story; in short, per round of up to 200 orders:
+ *
+ *  1. validate and map every order (order-mapping.ts); bad data fails that order only;
+ *  2. one SOQL lookup of the existing Orders by key, with their items, notes and stored hash;
+ *  3. decide: same hash → unchanged, **no call**; activated in Salesforce and changed →
+ *     reported (or reopened, per settings); else written;
+ *  4. catalog: Product2 + PricebookEntry per SKU (cached; created when missing);
+ *  5. write round (composites of ≤ 5 collections): Accounts, Contacts, Orders (Draft-group
+ *     status), then OrderItems (deletes, updates by Id, upserts by key pointing at the Order
+ *     through its external-ID field);
+ *  6. final round: per fully written order the hash and the target status (the activation of
+ *     the Draft-then-Activate two-phase write); new orders whose items failed are deleted
+ *     again (rolled back); Notes.
+ *
+ * The hash is written last, so an order interrupted anywhere (crash, error) has no matching
+ * hash and is rewritten in full on the next run: nothing stays half-synced and unnoticed.
+ *
+ * Failures: a record error fails only the order that owns the record. UNABLE_TO_LOCK_ROW,
+ * 5xx and network failures of a write are retried by re-running the round for the orders
+ * concerned after a backoff (a fresh lookup first, so a write whose answer was lost is not
+ * repeated blindly); reads are not retried here because jsforce already retries GETs.
+ * REQUEST_LIMIT_EXCEEDED stops the run at once. Session expiry is handled by the session.
+ */
+import { orderIdentity, orderLabel, validateOrder, type MagentoOrder } from "../magento/schema";
+import { retryDelayMs } from "../sync/retry";
+import type { SyncAction, SyncError, SyncResult } from "../sync/result";
+import { Catalog, needKey, type CatalogNeed } from "./catalog";
+import { recordErrorText, runSteps, type Rec, type RecordError, type Step } from "./composite";
+import { SalesforceError, dailyLimitError, describeError, failureKind, readError } from "./errors";
+import { contentHash, mapOrder, noteMarkerOf, type WantedNote, type WantedOrder } from "./order-mapping";
+import type { OrderStatusInfo, SalesforceSession } from "./session";
+import { pushSettings, type PushSettings, type PushSettingsInput } from "./settings";
+import { checkSetup, type OrgSetup } from "./setup-check";
+import { childRows, inLists, queryAll } from "./soql";
+import type { Connection } from "jsforce";
+
+export interface PushProgress {
+  /** Orders finished so far, and orders received. */
+  done: number;
+  total: number;
+}
+
+export interface PushSummary {
+  /** One result per order received, in input order. */
+  results: SyncResult[];
+  /** The failed ones. */
+  failures: SyncResult[];
+  /** Salesforce API calls this push made (a composite request counts as one). */
+  apiCalls: number;
+}
+
+export interface PushRunOptions {
+  signal?: AbortSignal;
+  /** Test hook: the wait before retry n (default: the shared backoff with jitter). */
+  delay?: (retry: number) => number;
+}
+
+interface ExistingItem {
+  id: string;
+  entryId: string;
+  quantity: number;
+  unitPrice: number;
+  description: string | null;
+}
+
+interface ExistingOrder {
+  id: string;
+  orderNumber: string;
+  status: string;
+  statusCode: string;
+  pricebookId: string | null;
+  hash: string | null;
+  items: Map<string, ExistingItem>;
+  noteMarkers: Set<string>;
+}
+
+interface Work {
+  index: number;
+  identity: { orderId: number | null; incrementId: string | null };
+  label: string;
+  order?: MagentoOrder;
+  wanted?: WantedOrder;
+  hash?: string;
+  target?: OrderStatusInfo;
+  phase1?: OrderStatusInfo;
+  /** Set once the order reached a final result. */
+  result?: SyncResult;
+  /** Created in Salesforce by an earlier attempt of this push. */
+  createdEarlier?: boolean;
+  // Per attempt:
+  existing?: ExistingOrder;
+  write?: boolean;
+  sfId?: string;
+  created?: boolean;
+  error?: SyncError;
+  retryable?: boolean;
+  notes?: WantedNote[];
+  action?: SyncAction;
+}
+
+const ordersSerialised = new WeakMap<SalesforceSession, Promise<unknown>>();
+
+/** Pushes through one session run one at a time, so two nodes cannot race on the same Account or Product. */
+async function exclusive<T>(session: SalesforceSession, job: () => Promise<T>): Promise<T> {
+  const before = ordersSerialised.get(session) ?? Promise.resolve();
+  const run = before.then(job, job);
+  ordersSerialised.set(
+    session,
+    run.then(
+      () => undefined,
+      () => undefined,
+    ),
+  );
+  return run;
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+
+/** Errors a retry of the round can fix. */
+const RETRYABLE_RECORD_CODES = new Set(["UNABLE_TO_LOCK_ROW", "UNKNOWN_EXCEPTION", "SERVER_UNAVAILABLE"]);
+
+export class OrderPusher {
+  readonly settings: PushSettings;
+  private setup?: Promise<OrgSetup>;
+  private catalog?: Catalog;
+  private calls = 0;
+
+  constructor(
+    readonly session: SalesforceSession,
+    settings: PushSettingsInput = {},
+  ) {
+    this.settings = pushSettings(settings);
+  }
+
+  /**
+   * The setup check (setup-check.ts), run once and remembered when it passes; a failed check
+   * is run again next time (the admin may have fixed the org meanwhile).
+   */
+  checkSetup(force = false): Promise<OrgSetup> {
+    if (force || !this.setup) {
+      const running = (async () => {
+        const conn = await this.session.connection();
+        this.calls += 1;
+        const setup = await checkSetup(conn, this.settings);
+        this.catalog = new Catalog({
+          skuField: this.settings.fields.sku,
+          standardPricebookId: setup.standardPricebookId,
+          pricebookId: setup.pricebookId,
+          pricebookName: setup.pricebookName,
+          multiCurrency: setup.multiCurrency,
+        });
+        return setup;
+      })();
+      this.setup = running;
+      running.catch(() => {
+        if (this.setup === running) this.setup = undefined;
+      });
+    }
+    return this.setup as Promise<OrgSetup>;
+  }
+
+  /**
+   * Push a page of orders (raw Magento JSON or validated orders). Resolves with one result per
+   * order; rejects only when the whole page cannot be pushed: login refused, setup check failed,
+   * daily API limit reached, Salesforce unreachable after retries.
+   */
+  async push(
+    orders: readonly unknown[],
+    progress?: (p: PushProgress) => void,
+    run: PushRunOptions = {},
+  ): Promise<PushSummary> {
+    return exclusive(this.session, () => this.pushNow(orders, progress, run));
+  }
+
+  private async pushNow(
+    orders: readonly unknown[],
+    progress: ((p: PushProgress) => void) | undefined,
+    run: PushRunOptions,
+  ): Promise<PushSummary> {
+    const startCalls = this.calls;
+    const works: Work[] = orders.map((raw, index) => this.prepare(raw, index));
+    if (works.some((w) => !w.result)) {
+      let setup: OrgSetup;
+      try {
+        setup = await this.checkSetup();
+      } catch (err) {
+        throw this.fatal(err);
+      }
+      this.plan(works, setup);
+      const pending = this.dedupe(works.filter((w) => !w.result));
+      let done = works.length - pending.length;
+      progress?.({ done, total: works.length });
+      // One lookup for the whole message (as few queries as the URL length allows): an
+      // unchanged page costs these queries and nothing else.
+      let existing: Map<string, ExistingOrder>;
+      try {
+        existing = await this.lookup(
+          await this.session.connection(),
+          pending.map((w) => (w.wanted as WantedOrder).key),
+          setup,
+        );
+      } catch (err) {
+        throw this.fatal(err);
+      }
+      for (let i = 0; i < pending.length; i += this.settings.batchSize) {
+        run.signal?.throwIfAborted();
+        const round = pending.slice(i, i + this.settings.batchSize);
+        await this.pushRound(round, setup, run, existing);
+        done += round.length;
+        progress?.({ done, total: works.length });
+      }
+    }
+    const results = works.map((w) => w.result as SyncResult);
+    return {
+      results,
+      failures: results.filter((r) => r.action === "failed"),
+      apiCalls: this.calls - startCalls,
+    };
+  }
+
+  /** Validation and mapping: a bad order gets its failed result here. */
+  private prepare(raw: unknown, index: number): Work {
+    const identity = orderIdentity(raw);
+    const work: Work = { index, identity, label: orderLabel(raw) };
+    const checked = validateOrder(raw);
+    if (!checked.ok) {
+      work.result = { ...identity, target: "salesforce", action: "failed", error: checked.error };
+      return work;
+    }
+    work.order = checked.order;
+    try {
+      work.wanted = mapOrder(checked.order, this.settings);
+    } catch (err) {
+      work.result = this.failedResult(work, {
+        code: "invalid_order",
+        message: `Magento order ${work.label} cannot be mapped to Salesforce: ${describeError(err)}`,
+      });
+    }
+    return work;
+  }
+
+  /** Statuses, currency and hash, once the org's setup is known. */
+  private plan(works: Work[], setup: OrgSetup): void {
+    for (const w of works) {
+      if (w.result || !w.wanted) continue;
+      const wanted = w.wanted;
+      if (setup.multiCurrency && !setup.currencies.includes(wanted.currency)) {
+        w.result = this.failedResult(w, {
+          code: "currency_inactive",
+          message: `Magento order ${w.label} is in ${wanted.currency}, which is not an active currency of this Salesforce org (${setup.currencies.join(", ")}): activate it (Setup → Manage Currencies) or write base-currency amounts.`,
+          field: "order_currency_code",
+        });
+        continue;
+      }
+      w.target = setup.statusMap.get(wanted.magentoStatus) ?? setup.defaultStatus;
+      w.phase1 = w.target.statusCode === "Draft" ? w.target : setup.defaultStatus;
+      w.hash = contentHash(wanted, {
+        status: w.target.apiName,
+        pricebookId: setup.pricebookId,
+        ...(setup.multiCurrency ? { currency: wanted.currency } : {}),
+        customerKey: wanted.customer.key,
+        contacts: this.settings.contacts,
+      });
+    }
+  }
+
+  /** The same order twice in one page: the latest copy is pushed, earlier ones say so. */
+  private dedupe(works: Work[]): Work[] {
+    const latest = new Map<string, Work>();
+    for (const w of works) {
+      const key = w.wanted?.key as string;
+      const seen = latest.get(key);
+      if (!seen || (w.order?.updated_at ?? "") >= (seen.order?.updated_at ?? "")) latest.set(key, w);
+    }
+    return works.filter((w) => {
+      const keep = latest.get(w.wanted?.key as string) === w;
+      if (!keep) {
+        w.result = {
+          ...w.identity,
+          target: "salesforce",
+          action: "skipped",
+          state: "a later copy of this order in the same batch was synced",
+        };
+      }
+      return keep;
+    });
+  }
+
+  private async pushRound(
+    round: Work[],
+    setup: OrgSetup,
+    run: PushRunOptions,
+    prefetched: Map<string, ExistingOrder>,
+  ): Promise<void> {
+    let pending = round;
+    const attempts = Math.max(1, this.settings.retry.attempts);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // A retry looks again: a write whose answer was lost may have happened.
+        await this.attempt(pending, setup, run, attempt === 1 ? prefetched : undefined);
+      } catch (err) {
+        const kind = failureKind(err);
+        if (kind === "transient" && attempt < attempts) {
+          await sleep(this.delayFor(attempt, run), run.signal);
+          continue;
+        }
+        throw this.fatal(err);
+      }
+      const retry = pending.filter((w) => w.retryable);
+      for (const w of pending) if (!w.retryable) w.result = this.resultOf(w);
+      if (retry.length === 0) return;
+      if (attempt >= attempts) {
+        for (const w of retry) w.result = this.resultOf(w);
+        return;
+      }
+      await sleep(this.delayFor(attempt, run), run.signal);
+      pending = retry;
+    }
+  }
+
+  private delayFor(attempt: number, run: PushRunOptions): number {
+    return run.delay ? run.delay(attempt) : retryDelayMs(attempt, this.settings.retry);
+  }
+
+  /** Errors that end the whole push, in the form the node reports. */
+  private fatal(err: unknown): Error {
+    if (failureKind(err) === "limit") return dailyLimitError(err, this.session.lastApiUsage());
+    if (err instanceof Error && err.name === "AbortError") return err;
+    if (err instanceof SalesforceError) return err;
+    return new SalesforceError(
+      "push_failed",
+      `Salesforce push failed: ${describeError(err)}`,
+      failureKind(err),
+      { cause: err },
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // One attempt of one round
+  // ---------------------------------------------------------------------------------------
+
+  private async attempt(
+    works: Work[],
+    setup: OrgSetup,
+    run: PushRunOptions,
+    prefetched?: Map<string, ExistingOrder>,
+  ): Promise<void> {
+    for (const w of works) {
+      if (w.created) w.createdEarlier = true;
+      Object.assign(w, {
+        existing: undefined,
+        write: false,
+        sfId: undefined,
+        created: false,
+        error: undefined,
+        retryable: false,
+        notes: [],
+        action: undefined,
+      });
+    }
+    run.signal?.throwIfAborted();
+    const conn = await this.session.connection();
+    const existing =
+      prefetched ??
+      (await this.lookup(
+        conn,
+        works.map((w) => (w.wanted as WantedOrder).key),
+        setup,
+      ));
+    for (const w of works) this.decide(w, existing.get((w.wanted as WantedOrder).key), setup);
+    const writing = works.filter((w) => w.write);
+    const entries = await this.resolveCatalog(conn, writing, setup);
+    run.signal?.throwIfAborted();
+    await this.writeRound(
+      conn,
+      writing.filter((w) => !w.error),
+      entries,
+      setup,
+    );
+    run.signal?.throwIfAborted();
+    await this.finalRound(conn, works, setup);
+  }
+
+  private async lookup(
+    conn: Connection,
+    keys: string[],
+    setup: OrgSetup,
+  ): Promise<Map<string, ExistingOrder>> {
+    const f = this.settings.fields;
+    const hashField = this.hashField(setup);
+    const select = [
+      "Id",
+      "OrderNumber",
+      "Status",
+      "StatusCode",
+      "Pricebook2Id",
+      f.orderKey,
+      ...(hashField ? [hashField] : []),
+      `(SELECT Id, ${f.itemKey}, PricebookEntryId, Quantity, UnitPrice, Description FROM OrderItems)`,
+      ...(this.settings.syncNotes ? ["(SELECT Id, Title FROM Notes)"] : []),
+    ];
+    const out = new Map<string, ExistingOrder>();
+    for (const list of inLists(keys)) {
+      this.calls += 1;
+      let rows: Record<string, unknown>[];
+      try {
+        rows = await queryAll(
+          conn,
+          `SELECT ${select.join(", ")} FROM Order WHERE ${f.orderKey} IN (${list})`,
+        );
+      } catch (err) {
+        throw readError(err, "lookup of existing Orders");
+      }
+      for (const row of rows) {
+        const key = String(row[f.orderKey]).toLowerCase();
+        const items = new Map<string, ExistingItem>();
+        for (const item of childRows<Record<string, unknown>>(row.OrderItems)) {
+          const itemKey = item[f.itemKey];
+          if (typeof itemKey !== "string") continue;
+          items.set(itemKey.toLowerCase(), {
+            id: item.Id as string,
+            entryId: item.PricebookEntryId as string,
+            quantity: item.Quantity as number,
+            unitPrice: item.UnitPrice as number,
+            description: (item.Description as string | null) ?? null,
+          });
+        }
+        const markers = new Set<string>();
+        for (const note of childRows<Record<string, unknown>>(row.Notes)) {
+          const marker = noteMarkerOf(note.Title);
+          if (marker) markers.add(marker);
+        }
+        out.set(key, {
+          id: row.Id as string,
+          orderNumber: String(row.OrderNumber ?? ""),
+          status: String(row.Status ?? ""),
+          statusCode: String(row.StatusCode ?? ""),
+          pricebookId: (row.Pricebook2Id as string | null) ?? null,
+          hash: hashField ? ((row[hashField] as string | null) ?? null) : null,
+          items,
+          noteMarkers: markers,
+        });
+      }
+    }
+    return new Map(
+      keys.map((k) => [k, out.get(k.toLowerCase())]).filter((e): e is [string, ExistingOrder] => !!e[1]),
+    );
+  }
+
+  /** The hash field, when the org has it (required with Update Order Info; optional otherwise). */
+  private hashField(setup: OrgSetup): string | undefined {
+    return this.settings.updateOrders || setup.hasHashField ? this.settings.fields.hash : undefined;
+  }
+
+  private decide(w: Work, existing: ExistingOrder | undefined, setup: OrgSetup): void {
+    const wanted = w.wanted as WantedOrder;
+    w.existing = existing;
+    const missingNotes = wanted.notes.filter((n) => !existing?.noteMarkers.has(n.marker));
+    if (!existing) {
+      w.write = true;
+      w.notes = missingNotes;
+      return;
+    }
+    w.sfId = existing.id;
+    const complete = existing.hash !== null;
+    // Update Order Info off: existing orders are left alone once complete (or when the org has no hash field to tell).
+    if (existing.hash === w.hash || (!this.settings.updateOrders && (complete || !this.hashField(setup)))) {
+      w.action = existing.hash === w.hash ? "unchanged" : "skipped";
+      w.notes = missingNotes;
+      return;
+    }
+    if (existing.statusCode === "Activated" && this.settings.activatedOrders === "report") {
+      w.error = {
+        code: "order_activated",
+        message:
+          `Magento order ${w.label} changed, but its Salesforce Order ${existing.orderNumber} is activated (status ${existing.status}) ` +
+          `and Salesforce does not allow editing activated orders ("An Activated order's status can't be edited"); it was left unchanged. ` +
+          `To let OrderBridge update it, move it back to a Draft status in Salesforce, or set "Activated orders" to reopen and re-activate.`,
+      };
+      return;
+    }
+    w.write = true;
+    w.notes = missingNotes;
+  }
+
+  private catalogNeeds(w: Work, setup: OrgSetup): CatalogNeed[] {
+    const wanted = w.wanted as WantedOrder;
+    return wanted.lines.map((l) => ({
+      sku: l.sku,
+      currency: setup.multiCurrency ? wanted.currency : "",
+      productName: l.productName,
+      listPrice: l.kind === "item" ? Math.max(0, l.unitPrice) : 0,
+    }));
+  }
+
+  /** The PricebookEntry Id of every line of every order to write; an order with an unusable SKU fails here. */
+  private async resolveCatalog(
+    conn: Connection,
+    writing: Work[],
+    setup: OrgSetup,
+  ): Promise<Map<Work, string[]>> {
+    const out = new Map<Work, string[]>();
+    if (writing.length === 0) return out;
+    const needs = new Map(writing.map((w) => [w, this.catalogNeeds(w, setup)]));
+    const result = await (this.catalog as Catalog).resolve(
+      conn,
+      [...needs.values()].flat(),
+      () => (this.calls += 1),
+    );
+    for (const [w, list] of needs) {
+      const keys = list.map((n) => needKey(n.sku, n.currency));
+      const failure = keys.map((k) => result.failures.get(k)).find((f) => f !== undefined);
+      if (failure) {
+        w.error = { code: "product", message: `Magento order ${w.label} cannot be synced: ${failure}.` };
+        continue;
+      }
+      out.set(
+        w,
+        keys.map((k) => result.entries.get(k)?.entryId as string),
+      );
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private async writeRound(
+    conn: Connection,
+    works: Work[],
+    entries: Map<Work, string[]>,
+    setup: OrgSetup,
+  ): Promise<void> {
+    if (works.length === 0) return;
+    const f = this.settings.fields;
+    const customers = new Map<string, Work>();
+    for (const w of works) customers.set((w.wanted as WantedOrder).customer.key, w);
+    const accountStep: Step = {
+      op: {
+        kind: "upsert",
+        sobject: "Account",
+        extField: f.accountKey,
+        records: [...customers.entries()].map(([key, w]) => ({
+          [f.accountKey]: key,
+          ...(w.wanted as WantedOrder).customer.account,
+        })),
+      },
+      owners: [...customers.keys()],
+    };
+    const contactStep: Step = {
+      op: {
+        kind: "upsert",
+        sobject: "Contact",
+        extField: f.contactKey,
+        records: this.settings.contacts
+          ? [...customers.entries()].map(([key, w]) => ({
+              [f.contactKey]: key,
+              ...(w.wanted as WantedOrder).customer.contact,
+              Account: { [f.accountKey]: key },
+            }))
+          : [],
+      },
+      owners: this.settings.contacts ? [...customers.keys()] : [],
+    };
+    const orderStep: Step = {
+      op: {
+        kind: "upsert",
+        sobject: "Order",
+        extField: f.orderKey,
+        records: works.map((w) => this.orderRecord(w, setup)),
+      },
+      owners: works.map((w) => (w.wanted as WantedOrder).key),
+    };
+    const deletes: Step = { op: { kind: "delete", sobject: "OrderItem", ids: [] }, owners: [] };
+    const updates: Step = { op: { kind: "update", sobject: "OrderItem", records: [] }, owners: [] };
+    const upserts: Step = {
+      op: { kind: "upsert", sobject: "OrderItem", extField: f.itemKey, records: [] },
+      owners: [],
+    };
+    for (const w of works) this.itemChanges(w, entries.get(w) as string[], deletes, updates, upserts);
+
+    const steps = [accountStep, contactStep, orderStep, deletes, updates, upserts];
+    const outcomes = await runSteps(conn, steps, () => (this.calls += 1));
+    const byKey = new Map(works.map((w) => [(w.wanted as WantedOrder).key, w]));
+    const byCustomer = new Map<string, Work[]>();
+    for (const w of works) {
+      const key = (w.wanted as WantedOrder).customer.key;
+      byCustomer.set(key, [...(byCustomer.get(key) ?? []), w]);
+    }
+    const fail = (w: Work | undefined, error: RecordError, what: string) => {
+      if (!w || w.error) return;
+      w.error = {
+        code: error.code,
+        message: `Magento order ${w.label}: ${what} was refused by Salesforce: ${recordErrorText(error)}`,
+        ...(error.fields?.[0] ? { field: error.fields[0] } : {}),
+      };
+      if (RETRYABLE_RECORD_CODES.has(error.code)) w.retryable = true;
+    };
+    outcomes[0].forEach((o, i) => {
+      if (!o.ok)
+        for (const w of byCustomer.get(accountStep.owners[i]) ?? [])
+          fail(w, o.error, `the Account (${accountStep.owners[i]})`);
+    });
+    outcomes[1].forEach((o, i) => {
+      if (!o.ok)
+        for (const w of byCustomer.get(contactStep.owners[i]) ?? [])
+          fail(w, o.error, `the Contact (${contactStep.owners[i]})`);
+    });
+    outcomes[2].forEach((o, i) => {
+      const w = byKey.get(orderStep.owners[i]);
+      if (!w) return;
+      if (o.ok) {
+        w.sfId = o.id;
+        if (o.created) w.created = true;
+      } else fail(w, o.error, "the Order");
+    });
+    [deletes, updates, upserts].forEach((step, s) => {
+      outcomes[3 + s].forEach((o, i) => {
+        if (o.ok) return;
+        const w = byKey.get(step.owners[i]);
+        // A cached price book entry that was deleted or deactivated meanwhile: forget it, look it up again.
+        const record = step.op.kind === "delete" ? undefined : (step.op.records[i] as Rec);
+        if (
+          record?.PricebookEntryId &&
+          (o.error.fields?.includes("PricebookEntryId") || /PricebookEntry/i.test(o.error.message))
+        ) {
+          this.catalog?.forget(record.PricebookEntryId as string);
+          if (w && !w.error) w.retryable = true;
+        }
+        const what =
+          step.op.kind === "delete"
+            ? "removing an old order product"
+            : `order product ${String((step.op.records[i] as Rec)[f.itemKey] ?? (step.op.records[i] as Rec).id)}`;
+        fail(w, o.error, what);
+      });
+    });
+  }
+
+  private orderRecord(w: Work, setup: OrgSetup): Rec {
+    const f = this.settings.fields;
+    const wanted = w.wanted as WantedOrder;
+    const existing = w.existing;
+    const reopen = existing?.statusCode === "Activated";
+    const status = reopen ? setup.defaultStatus : (w.phase1 as OrderStatusInfo);
+    return {
+      [f.orderKey]: wanted.key,
+      ...wanted.fields,
+      Status: status.apiName,
+      Pricebook2Id: setup.pricebookId,
+      ...(setup.multiCurrency ? { CurrencyIsoCode: wanted.currency } : {}),
+      Account: { [f.accountKey]: wanted.customer.key },
+      ...(this.settings.contacts
+        ? {
+            BillToContact: { [f.contactKey]: wanted.customer.key },
+            ShipToContact: { [f.contactKey]: wanted.customer.key },
+          }
+        : {}),
+    };
+  }
+
+  /** Item deletes, updates (by Id, only what changed) and upserts (new keys) for one order. */
+  private itemChanges(w: Work, entryIds: string[], deletes: Step, updates: Step, upserts: Step): void {
+    const f = this.settings.fields;
+    const wanted = w.wanted as WantedOrder;
+    const existingItems = w.existing?.items ?? new Map<string, ExistingItem>();
+    const wantedKeys = new Set(wanted.lines.map((l) => l.key.toLowerCase()));
+    const prefix = `${wanted.key.toLowerCase()}-`;
+    const remove = (id: string) => {
+      if (deletes.op.kind === "delete") deletes.op.ids.push(id);
+      deletes.owners.push(wanted.key);
+    };
+    for (const [key, item] of existingItems) {
+      if (key.startsWith(prefix) && !wantedKeys.has(key)) remove(item.id);
+    }
+    wanted.lines.forEach((line, i) => {
+      const entryId = entryIds[i];
+      const old = existingItems.get(line.key.toLowerCase());
+      if (old && old.entryId === entryId) {
+        if (
+          old.quantity !== line.quantity ||
+          old.unitPrice !== line.unitPrice ||
+          (old.description ?? "") !== line.description
+        ) {
+          if (updates.op.kind === "update") {
+            updates.op.records.push({
+              id: old.id,
+              Quantity: line.quantity,
+              UnitPrice: line.unitPrice,
+              Description: line.description,
+            });
+          }
+          updates.owners.push(wanted.key);
+        }
+        return;
+      }
+      if (old) remove(old.id); // another product or currency: PricebookEntryId cannot change on an item
+      if (upserts.op.kind === "upsert") {
+        upserts.op.records.push({
+          [f.itemKey]: line.key,
+          ...(w.existing ? { OrderId: w.existing.id } : { Order: { [f.orderKey]: wanted.key } }),
+          PricebookEntryId: entryId,
+          Quantity: line.quantity,
+          UnitPrice: line.unitPrice,
+          Description: line.description,
+        });
+      }
+      upserts.owners.push(wanted.key);
+    });
+  }
+
+  private async finalRound(conn: Connection, works: Work[], setup: OrgSetup): Promise<void> {
+    const hashField = this.hashField(setup);
+    const finalize: Work[] = [];
+    const rollback: Work[] = [];
+    const noted: { w: Work; note: WantedNote }[] = [];
+    for (const w of works) {
+      if (w.write && !w.error && w.sfId) finalize.push(w);
+      if (w.write && w.error && w.created && w.sfId) rollback.push(w);
+      const ok = !w.error && w.sfId && (w.write || w.action);
+      if (ok && this.settings.syncNotes) for (const note of w.notes ?? []) noted.push({ w, note });
+    }
+    const updates = finalize.filter(
+      (w) => hashField || w.target?.apiName !== w.phase1?.apiName || w.existing?.statusCode === "Activated",
+    );
+    const steps: Step[] = [
+      {
+        op: {
+          kind: "update",
+          sobject: "Order",
+          records: updates.map((w) => ({
+            id: w.sfId,
+            Status: (w.target as OrderStatusInfo).apiName,
+            ...(hashField ? { [hashField]: w.hash } : {}),
+          })),
+        },
+        owners: updates.map((w) => (w.wanted as WantedOrder).key),
+      },
+      {
+        op: { kind: "delete", sobject: "Order", ids: rollback.map((w) => w.sfId as string) },
+        owners: rollback.map((w) => (w.wanted as WantedOrder).key),
+      },
+      {
+        op: {
+          kind: "create",
+          sobject: "Note",
+          records: noted.map(({ w, note }) => ({
+            ParentId: w.sfId,
+            Title: note.title,
+            Body: note.body,
+            IsPrivate: false,
+          })),
+        },
+        owners: noted.map(({ w }) => (w.wanted as WantedOrder).key),
+      },
+    ];
+    if (steps.every((s) => s.owners.length === 0)) return;
+    const outcomes = await runSteps(conn, steps, () => (this.calls += 1));
+    const byKey = new Map(works.map((w) => [(w.wanted as WantedOrder).key, w]));
+    outcomes[0].forEach((o, i) => {
+      const w = byKey.get(steps[0].owners[i]);
+      if (!w || o.ok) return;
+      const target = (w.target as OrderStatusInfo).apiName;
+      w.error = {
+        code: o.error.code,
+        message:
+          `Magento order ${w.label}: the Salesforce Order and its products were written in status ${(w.phase1 as OrderStatusInfo).apiName}, ` +
+          `but setting status ${target}${hashField ? " and the sync hash" : ""} was refused: ${recordErrorText(o.error)} (it will be retried on the next sync).`,
+        ...(o.error.fields?.[0] ? { field: o.error.fields[0] } : {}),
+      };
+      if (RETRYABLE_RECORD_CODES.has(o.error.code)) w.retryable = true;
+    });
+    outcomes[1].forEach((o, i) => {
+      const w = byKey.get(steps[1].owners[i]);
+      if (!w?.error) return;
+      w.error = {
+        ...w.error,
+        message: o.ok
+          ? `${w.error.message} The new Salesforce Order was deleted again, so no partial order is left.`
+          : `${w.error.message} Removing the partly written Salesforce Order ${w.sfId} failed too (${recordErrorText(o.error)}); it has no sync hash and will be completed on the next sync.`,
+      };
+      if (o.ok) w.sfId = undefined;
+    });
+    outcomes[2].forEach((o, i) => {
+      const w = byKey.get(steps[2].owners[i]);
+      if (!w) return;
+      if (o.ok) {
+        if (w.action === "unchanged" || w.action === "skipped") w.action = "updated";
+        return;
+      }
+      if (w.error) return;
+      w.error = {
+        code: o.error.code,
+        message: `Magento order ${w.label}: a note could not be added to the Salesforce Order: ${recordErrorText(o.error)}`,
+      };
+      if (RETRYABLE_RECORD_CODES.has(o.error.code)) w.retryable = true;
+    });
+  }
+
+  private resultOf(w: Work): SyncResult {
+    const base = { ...w.identity, target: "salesforce" as const };
+    const link = w.sfId ? { targetId: w.sfId, url: this.session.recordUrl("Order", w.sfId) } : {};
+    if (w.error)
+      return {
+        ...base,
+        action: "failed",
+        ...link,
+        ...(w.existing ? { state: w.existing.status } : {}),
+        error: w.error,
+      };
+    if (w.write) {
+      const created = w.created || (w.createdEarlier && !w.existing?.hash);
+      return {
+        ...base,
+        action: created ? "created" : "updated",
+        ...link,
+        state: (w.target as OrderStatusInfo).apiName,
+      };
+    }
+    return { ...base, action: w.action ?? "unchanged", ...link, state: w.existing?.status };
+  }
+
+  private failedResult(w: Work, error: SyncError): SyncResult {
+    return { ...w.identity, target: "salesforce", action: "failed", error };
+  }
+}
