@@ -1,9 +1,8 @@
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from "node-red";
-import type { SyncResult } from "../sync/result";
+import type { Node, NodeAPI, NodeDef } from "node-red";
 import { SaleImporter, type ImportSettings } from "../tryton/sale-import";
 import type { TrytonConfigNode } from "./tryton-config";
-import { progressStatus, safeError } from "./shared/report";
-import { SerialRunner } from "./shared/serial";
+import { handleOrderBatches } from "./shared/order-batch";
+import { safeError } from "./shared/report";
 
 export interface SaleOutDef extends NodeDef {
   tryton: string;
@@ -39,30 +38,9 @@ export function importSettings(def: Partial<SaleOutDef>): ImportSettings {
   };
 }
 
-/** msg.payload: one order or a page of them. */
-function ordersOf(payload: unknown): unknown[] {
-  if (Array.isArray(payload)) return payload;
-  if (payload && typeof payload === "object") return [payload];
-  throw new Error("tryton-sale-out: msg.payload must be a Magento order or an array of orders.");
-}
-
-function counts(results: SyncResult[]): { text: string; warn: boolean } {
-  const n = (a: string) => results.filter((r) => r.action === a && !r.error).length;
-  const attention = results.filter((r) => r.error).length;
-  const parts = [
-    [n("created"), "new"],
-    [n("updated"), "upd"],
-    [n("unchanged") + n("skipped"), "same"],
-    [attention, "failed"],
-  ].filter(([count]) => count);
-  const text = parts.map(([count, what]) => `${count} ${what}`).join(", ") || "0 orders";
-  return { text, warn: attention > 0 };
-}
-
 export default function register(RED: NodeAPI): void {
   function TrytonSaleOut(this: Node, def: SaleOutDef) {
     RED.nodes.createNode(this, def);
-    const status = progressStatus(this);
     const config = RED.nodes.getNode(def.tryton) as TrytonConfigNode | null;
     let importer: SaleImporter | undefined;
     let problem: Error | undefined;
@@ -71,38 +49,16 @@ export default function register(RED: NodeAPI): void {
       importer = new SaleImporter(config.client, importSettings(def));
     } catch (err) {
       problem = safeError(err);
-      status.error(problem);
     }
-    const runner = new SerialRunner();
-
-    this.on("input", (msg: NodeMessageInFlow, send, done) => {
-      let orders: unknown[];
-      try {
-        if (!importer) throw problem ?? new Error("tryton-sale-out is not configured");
-        orders = ordersOf(msg.payload);
-      } catch (err) {
-        status.error(err);
-        done(safeError(err));
-        return;
-      }
-      const run = importer;
-      runner
-        .run((signal) => {
-          status.busy(`importing ${orders.length}…`);
-          return run.importOrders(orders, (p) => status.busy(`${p.phase} ${p.done}/${p.total}`), { signal });
-        })
-        .then(({ results, failures }) => {
-          const shown = counts(results);
-          status.done(shown.text, shown.warn);
-          const base = msg as NodeMessage;
-          send([{ ...base, payload: results }, failures.length ? { ...base, payload: failures } : null]);
-          done();
-        })
-        .catch((err: unknown) => {
-          status.error(err);
-          done(safeError(err));
-        });
+    const { runner, status } = handleOrderBatches(this, {
+      nodeType: "tryton-sale-out",
+      problem: () => problem,
+      run: (orders, progress, signal) =>
+        (importer as SaleImporter).importOrders(orders, (p) => progress(`${p.phase} ${p.done}/${p.total}`), {
+          signal,
+        }),
     });
+    if (problem) status.error(problem);
 
     this.on("close", (_removed: boolean, done: () => void) => {
       runner
