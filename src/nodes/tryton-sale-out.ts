@@ -20,7 +20,7 @@ export interface SaleOutDef extends NodeDef {
   productType: "auto" | "goods" | "service";
 }
 
-/** The node's settings as importer settings (bad JSON or an unknown time zone throw, naming the setting). */
+/** The node's settings as importer settings; the importer refuses bad JSON or an unknown time zone, naming the setting. */
 export function importSettings(def: Partial<SaleOutDef>): ImportSettings {
   const text = (v: unknown) => (typeof v === "string" ? v.trim() : "");
   const category = text(def.accountCategory);
