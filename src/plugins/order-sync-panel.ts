@@ -177,10 +177,12 @@ function one(value: unknown): string | undefined {
 
 function readQuery(q: Request["query"]) {
   const target = one(q.target);
-  const actions = one(q.action)?.split(",");
+  const actions = (one(q.action)?.split(",") ?? []).filter((a): a is SyncAction =>
+    syncActions.includes(a as SyncAction),
+  );
   return {
     target: syncTargets.includes(target as SyncTarget) ? (target as SyncTarget) : undefined,
-    action: actions?.filter((a): a is SyncAction => syncActions.includes(a as SyncAction)),
+    action: actions.length ? actions : undefined,
     search: one(q.search)?.slice(0, 100),
     limit: Number(one(q.limit)) || undefined,
     history: one(q.history) === "1" || one(q.history) === "true",
@@ -201,11 +203,6 @@ export function install(RED: PanelRED, log: SyncLog = syncLog): Installed {
     const q = readQuery(req.query);
     const entries: SyncLogEntry[] = log.query(q);
     res.json({ seq: log.lastSeq, entries, counts: log.counts(q.target) });
-  });
-
-  RED.httpAdmin.delete(ROUTES.results, write, (_req: Request, res: Response) => {
-    log.clear();
-    res.json({ ok: true });
   });
 
   RED.httpAdmin.get(ROUTES.intakes, read, (_req: Request, res: Response) => {

@@ -1,0 +1,176 @@
+/**
+ * The npm tarball in a user's hands: `npm pack`, `npm install <tgz>` into a fresh userDir (no
+ * dev dependencies), then Node-RED 4.1 on this machine's Node 20 and Node-RED 5 on Node 22 (from
+ * the npm package `node`, cached in .tmp/nr5) load every node type and the sidebar plugin with
+ * no warning or error. Without network and without CI=true the 5.x run is skipped loudly.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ensureBuilt } from "./support";
+import {
+  CI,
+  currentToolchain,
+  ensurePluginBuilt,
+  installTarball,
+  manifest,
+  nodeRed5Toolchain,
+  packTarball,
+  startPlainNodeRed,
+  type RunningNodeRed,
+  type Toolchain,
+} from "./packaging-support";
+
+const PLUGIN_ID = "orderbridge-order-sync";
+/** Lines Node-RED logs at warn level on any fresh userDir, whatever is installed. */
+const EXPECTED_WARNINGS = [/Projects disabled/, /Encrypted credentials not found/];
+
+interface NodeSetInfo {
+  id: string;
+  name: string;
+  types: string[];
+  enabled: boolean;
+  module: string;
+  err?: string;
+}
+interface PluginSetInfo {
+  id: string;
+  enabled: boolean;
+  module: string;
+  err?: string;
+  plugins: Array<{ id: string }>;
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url, { headers: { Accept: "application/json" } });
+  assert.equal(res.status, 200, `GET ${url}`);
+  return (await res.json()) as T;
+}
+
+async function assertPackLoaded(nodeRed: RunningNodeRed, tool: Toolchain): Promise<void> {
+  const pkg = manifest();
+  const where = `Node-RED ${tool.nodeRedVersion} on Node ${tool.nodeVersion}`;
+  const problems = nodeRed
+    .logs()
+    .filter((l) => /\[(warn|error)\]/.test(l) && !EXPECTED_WARNINGS.some((w) => w.test(l)));
+  assert.deepEqual(problems, [], `no warnings or errors in the log of ${where}`);
+
+  const sets = (await getJson<NodeSetInfo[]>(`${nodeRed.url}/nodes`)).filter((s) => s.module === pkg.name);
+  const declared = Object.keys(pkg["node-red"].nodes ?? {}).sort();
+  assert.deepEqual(sets.map((s) => s.name).sort(), declared, `${where} lists every node set of the pack`);
+  for (const set of sets) {
+    assert.equal(set.err, undefined, `${set.id} loaded without error on ${where}`);
+    assert.equal(set.enabled, true, `${set.id} enabled on ${where}`);
+    assert.ok(set.types.includes(set.name), `${set.id} registers the type ${set.name} on ${where}`);
+  }
+
+  const plugins = (await getJson<PluginSetInfo[]>(`${nodeRed.url}/plugins`)).filter(
+    (p) => p.module === pkg.name,
+  );
+  assert.deepEqual(
+    plugins.map((p) => p.id),
+    Object.keys(pkg["node-red"].plugins ?? {}).map((name) => `${pkg.name}/${name}`),
+    `${where} lists the plugin`,
+  );
+  assert.equal(plugins[0].err, undefined);
+  assert.deepEqual(
+    plugins[0].plugins.map((p) => p.id),
+    [PLUGIN_ID],
+    `the runtime half registered itself on ${where}`,
+  );
+  // the editor fetches every plugin's HTML in one response
+  const html = await (await fetch(`${nodeRed.url}/plugins`, { headers: { Accept: "text/html" } })).text();
+  assert.match(
+    html,
+    /RED\.plugins\.registerPlugin\("orderbridge-order-sync"/,
+    `editor half served by ${where}`,
+  );
+  // and the runtime half answers
+  const results = await getJson<{ entries: unknown[] }>(`${nodeRed.url}/orderbridge/sync/results`);
+  assert.deepEqual(results.entries, []);
+}
+
+describe("packaging: the npm tarball installs and loads in Node-RED 4.1 and 5.x", function () {
+  this.timeout(600_000);
+  let work: string;
+  let tarball: string;
+  let running: RunningNodeRed | undefined;
+
+  before(function () {
+    ensureBuilt();
+    ensurePluginBuilt();
+    work = mkdtempSync(path.join(os.tmpdir(), "orderbridge-pack-"));
+    const started = Date.now();
+    tarball = packTarball(work);
+    console.log(`      (npm pack: ${Date.now() - started} ms)`);
+  });
+
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+  });
+
+  after(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it("ships the compiled nodes and plugin with their HTML, the examples and no sources or tests", () => {
+    const listing = execTar(tarball);
+    const pkg = manifest();
+    for (const file of [
+      ...Object.values(pkg["node-red"].nodes ?? {}),
+      ...Object.values(pkg["node-red"].plugins ?? {}),
+    ]) {
+      assert.ok(listing.includes(`package/${file}`), `${file} is in the tarball`);
+      const html = file.replace(/\.js$/, ".html");
+      assert.ok(listing.includes(`package/${html}`), `${html} is in the tarball`);
+    }
+    assert.ok(
+      listing.some((f) => f.startsWith("package/examples/") && f.endsWith(".json")),
+      "examples",
+    );
+    assert.ok(!listing.some((f) => /^package\/(src|test|scripts)\//.test(f)), "no sources, tests or scripts");
+  });
+
+  it("loads without warnings in Node-RED 4.1 on Node 20", async () => {
+    const userDir = path.join(work, "user-4");
+    let t = Date.now();
+    installTarball(userDir, tarball);
+    console.log(`      (npm install <tgz>: ${Date.now() - t} ms)`);
+    const tool = currentToolchain();
+    assert.match(tool.nodeRedVersion, /^4\.1\./);
+    t = Date.now();
+    running = await startPlainNodeRed(tool, userDir);
+    console.log(`      (Node-RED ${tool.nodeRedVersion} start: ${Date.now() - t} ms)`);
+    await assertPackLoaded(running, tool);
+  });
+
+  it("loads without warnings in Node-RED 5.x on Node 22", async function () {
+    let t = Date.now();
+    let tool: Toolchain;
+    try {
+      tool = nodeRed5Toolchain();
+    } catch (err) {
+      if (CI) throw err;
+      console.warn(`\n  !!! SKIPPING the Node-RED 5 check: ${(err as Error).message.split("\n")[0]}\n`);
+      this.skip();
+    }
+    console.log(`      (Node 22 + Node-RED 5 toolchain ready: ${Date.now() - t} ms)`);
+    assert.match(tool.nodeRedVersion, /^5\./);
+    assert.match(tool.nodeVersion, /^v22\./);
+    const userDir = path.join(work, "user-5");
+    installTarball(userDir, tarball);
+    t = Date.now();
+    running = await startPlainNodeRed(tool, userDir);
+    console.log(`      (Node-RED ${tool.nodeRedVersion} on ${tool.nodeVersion} start: ${Date.now() - t} ms)`);
+    await assertPackLoaded(running, tool);
+  });
+});
+
+function execTar(tarball: string): string[] {
+  const res = spawnSync("tar", ["tzf", tarball], { encoding: "utf8" });
+  assert.equal(res.status, 0, res.stderr);
+  return res.stdout.split("\n").filter(Boolean);
+}
