@@ -9,7 +9,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ensureBuilt } from "./support";
+import { existsSync } from "node:fs";
+import { CHROMIUM, Cleanup, ensureBuilt, launchEditor, openEditor } from "./support";
 import {
   CI,
   currentToolchain,
@@ -90,6 +91,45 @@ async function assertPackLoaded(nodeRed: RunningNodeRed, tool: Toolchain): Promi
   // and the runtime half answers
   const results = await getJson<{ entries: unknown[] }>(`${nodeRed.url}/orderbridge/sync/results`);
   assert.deepEqual(results.entries, []);
+  await assertEditorLoads(nodeRed, where);
+}
+
+/** The editor registers every node type and shows the panel (5.x draws sidebars differently: no tab ids). */
+async function assertEditorLoads(nodeRed: RunningNodeRed, where: string): Promise<void> {
+  if (!existsSync(CHROMIUM)) {
+    if (CI) throw new Error(`CI=true and ${CHROMIUM} not found: run \`bash scripts/chromium.sh\``);
+    console.warn(`\n  !!! SKIPPING the editor check on ${where}: ${CHROMIUM} not found\n`);
+    return;
+  }
+  const cleanup = new Cleanup();
+  try {
+    const { page, problems } = await launchEditor(cleanup);
+    await openEditor(page, nodeRed.url);
+    const types = Object.keys(manifest()["node-red"].nodes ?? {});
+    await page.waitForFunction(
+      (ts) => {
+        const RED = (window as unknown as { RED: { nodes: { getType(t: string): unknown } } }).RED;
+        return ts.every((t) => RED.nodes.getType(t));
+      },
+      types,
+      { timeout: 15_000 },
+    );
+    await page.locator("#orderbridge-sync").waitFor({ state: "attached", timeout: 15_000 });
+    await page.evaluate(() =>
+      (window as unknown as { RED: { sidebar: { show(id: string): void } } }).RED.sidebar.show(
+        "orderbridge-order-sync",
+      ),
+    );
+    await page.locator("#orderbridge-sync").waitFor({ state: "visible", timeout: 5_000 });
+    await page.waitForFunction(
+      () => /0 synced/.test(document.querySelector("#orderbridge-sync-summary")?.textContent ?? ""),
+      null,
+      { timeout: 10_000 },
+    );
+    assert.deepEqual(problems, [], `no page or console errors in the editor of ${where}`);
+  } finally {
+    await cleanup.run();
+  }
 }
 
 describe("packaging: the npm tarball installs and loads in Node-RED 4.1 and 5.x", function () {
