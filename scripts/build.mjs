@@ -13,3 +13,5 @@ const tsc = require.resolve("typescript/bin/tsc");
 execFileSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.build.json")], { stdio: "inherit" });
 const editor = path.join(root, "nodes");
 if (existsSync(editor)) cpSync(editor, path.join(root, "dist", "nodes"), { recursive: true });
+const plugins = path.join(root, "plugins");
+if (existsSync(plugins)) cpSync(plugins, path.join(root, "dist", "plugins"), { recursive: true });

@@ -4,6 +4,7 @@ import type { OrderCursor } from "../magento/search";
 import type { MagentoConfigNode } from "./magento-config";
 import { progressStatus, safeError } from "./shared/report";
 import { SerialRunner } from "./shared/serial";
+import { recordResults } from "../sync/sync-log";
 
 export interface OrderInDef extends NodeDef {
   magento: string;
@@ -54,7 +55,15 @@ export default function register(RED: NodeAPI): void {
               page: page.page,
               fetched: page.fetched,
               cursor: page.cursor,
+              node: this.id,
+              config: def.magento,
             };
+            if (page.invalid.length) {
+              recordResults(
+                { nodeId: this.id, nodeType: "magento-order-in", magentoConfigId: def.magento },
+                page.invalid.map((i) => i.result),
+              );
+            }
             const ok = page.orders.length ? { ...base, payload: page.orders, magento } : null;
             const bad = page.invalid.length
               ? {

@@ -6,6 +6,7 @@ import {
   type FilterSettings,
 } from "../sync/filter-rules";
 import { progressStatus, safeError } from "./shared/report";
+import { intakeOf, recordResults } from "../sync/sync-log";
 
 export interface SyncFilterDef extends NodeDef, FilterSettings {
   /** Optional: only the editor uses it, to list the store views. */
@@ -71,6 +72,10 @@ export default function register(RED: NodeAPI): void {
             skipped: outcome.held.map((h) => h.order),
           }
         : null;
+      recordResults(
+        { nodeId: this.id, nodeType: "sync-filter", ...intakeOf(msg) },
+        outcome.held.map((h) => h.result),
+      );
       const shown = counts(outcome);
       status.done(shown.text, shown.warn);
       if (pass || held) send([pass, held]);

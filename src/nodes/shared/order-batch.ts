@@ -6,6 +6,7 @@
  */
 import type { Node, NodeMessage, NodeMessageInFlow } from "node-red";
 import type { SyncResult } from "../../sync/result";
+import { intakeOf, recordResults } from "../../sync/sync-log";
 import { progressStatus, safeError } from "./report";
 import { SerialRunner } from "./serial";
 
@@ -74,6 +75,7 @@ export function handleOrderBatches<T extends BatchOutcome>(node: Node, options: 
         const suffix = options.suffix?.(outcome);
         status.done(suffix ? `${shown.text} · ${suffix}` : shown.text, shown.warn);
         const base = msg as NodeMessage;
+        recordResults({ nodeId: node.id, nodeType: options.nodeType, ...intakeOf(msg) }, outcome.results);
         send([
           { ...base, payload: outcome.results },
           outcome.failures.length ? { ...base, payload: outcome.failures } : null,
