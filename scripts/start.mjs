@@ -1,5 +1,6 @@
 // `npm start`: build the pack when dist/ lacks a node file, then run the demo
-// (src/sandbox/demo.ts: Magento simulator + Node-RED with the example flows) through tsx.
+// (src/sandbox/demo.ts: Magento, Tryton and Salesforce simulators + Node-RED with the example flows)
+// through tsx.
 // Needs the devDependencies (node-red, tsx): install with `npm ci`.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
