@@ -16,7 +16,7 @@
  *   unusable evicts it (`forget`).
  */
 import type { Connection } from "jsforce";
-import { runSteps, recordErrorText, type Rec, type Step } from "./composite";
+import { runSteps, recordErrorText, type Rec, type RecordError, type Step } from "./composite";
 import { readError } from "./errors";
 import { childRows, inLists, queryAll } from "./soql";
 
@@ -40,11 +40,24 @@ export interface CatalogSetup {
   multiCurrency: boolean;
 }
 
+export interface CatalogFailure {
+  message: string;
+  /** A lock conflict or server error: another attempt may succeed. */
+  retryable: boolean;
+}
+
 export interface CatalogResult {
   entries: Map<string, CatalogEntry>;
   /** needKey → why the SKU cannot be used. */
-  failures: Map<string, string>;
+  failures: Map<string, CatalogFailure>;
 }
+
+const TRANSIENT = new Set(["UNABLE_TO_LOCK_ROW", "UNKNOWN_EXCEPTION", "SERVER_UNAVAILABLE"]);
+
+const failure = (message: string, error?: RecordError): CatalogFailure => ({
+  message: error ? `${message}: ${recordErrorText(error)}` : message,
+  retryable: error !== undefined && TRANSIENT.has(error.code),
+});
 
 interface ProductRow {
   Id: string;
@@ -76,7 +89,7 @@ export class Catalog {
   /** Entries for every need, creating what is missing; `onRequest` is told of each API call. */
   async resolve(conn: Connection, needs: CatalogNeed[], onRequest?: () => void): Promise<CatalogResult> {
     const entries = new Map<string, CatalogEntry>();
-    const failures = new Map<string, string>();
+    const failures = new Map<string, CatalogFailure>();
     const todo = new Map<string, CatalogNeed>();
     for (const need of needs) {
       const k = needKey(need.sku, need.currency);
@@ -132,7 +145,9 @@ export class Catalog {
           if (n.sku.toLowerCase() === sku) {
             failures.set(
               needKey(n.sku, n.currency),
-              `several Salesforce products have Product Code "${need.sku}" (${candidates.map((c) => c.Id).join(", ")}); set ${skuField} = "${need.sku}" on the right one`,
+              failure(
+                `several Salesforce products have Product Code "${need.sku}" (${candidates.map((c) => c.Id).join(", ")}); set ${skuField} = "${need.sku}" on the right one`,
+              ),
             );
           }
         }
@@ -168,7 +183,9 @@ export class Catalog {
         if (!target.IsActive) {
           failures.set(
             k,
-            `the price book entry of SKU "${need.sku}" in "${this.setup.pricebookName}"${multiCurrency ? ` (${need.currency})` : ""} is inactive: activate it in Salesforce`,
+            failure(
+              `the price book entry of SKU "${need.sku}" in "${this.setup.pricebookName}"${multiCurrency ? ` (${need.currency})` : ""} is inactive: activate it in Salesforce`,
+            ),
           );
         } else {
           const entry = { entryId: target.Id, productId: product.get(sku)?.id as string };
@@ -240,51 +257,53 @@ export class Catalog {
       onRequest,
     );
 
-    const productFailure = new Map<string, string>();
+    const productFailure = new Map<string, CatalogFailure>();
     steps[0].owners.forEach((sku, i) => {
       const o = productOutcomes[i];
       if (o.ok) (product.get(sku) as { id?: string }).id = o.id;
       else
         productFailure.set(
           sku,
-          `product SKU "${newProducts.get(sku)?.sku}" could not be created: ${recordErrorText(o.error)}`,
+          failure(`product SKU "${newProducts.get(sku)?.sku}" could not be created`, o.error),
         );
     });
     steps[1].owners.forEach((sku, i) => {
       const o = adoptOutcomes[i];
-      if (!o.ok)
+      if (!o.ok) {
         productFailure.set(
           sku,
-          `product ${adopt.get(sku)?.row.Id} could not be given its SKU key: ${recordErrorText(o.error)}`,
+          failure(`product ${adopt.get(sku)?.row.Id} could not be given its SKU key`, o.error),
         );
+      }
     });
-    const failedEntry = new Map<string, string>();
+    const failedEntry = new Map<string, CatalogFailure>();
+    const remember = (k: string, need: CatalogNeed, entryId: string) => {
+      const entry = { entryId, productId: product.get(need.sku.toLowerCase())?.id as string };
+      this.cache.set(k, entry);
+      entries.set(k, entry);
+    };
     createStandard.forEach((c, i) => {
       const o = standardOutcomes[i];
       if (!o.ok)
         failedEntry.set(
           c.k,
-          `the standard price of SKU "${c.need.sku}" could not be created: ${recordErrorText(o.error)}`,
+          failure(`the standard price of SKU "${c.need.sku}" could not be created`, o.error),
         );
-      else if (!custom) {
-        const entry = { entryId: o.id, productId: product.get(c.need.sku.toLowerCase())?.id as string };
-        this.cache.set(c.k, entry);
-        entries.set(c.k, entry);
-      }
+      else if (!custom) remember(c.k, c.need, o.id);
     });
     createCustom.forEach((c, i) => {
       const o = customOutcomes[i];
       if (failedEntry.has(c.k)) return;
-      if (!o.ok) {
+      if (o.ok) remember(c.k, c.need, o.id);
+      else {
         failedEntry.set(
           c.k,
-          `the price of SKU "${c.need.sku}" in "${this.setup.pricebookName}" could not be created: ${recordErrorText(o.error)}`,
+          failure(
+            `the price of SKU "${c.need.sku}" in "${this.setup.pricebookName}" could not be created`,
+            o.error,
+          ),
         );
-        return;
       }
-      const entry = { entryId: o.id, productId: product.get(c.need.sku.toLowerCase())?.id as string };
-      this.cache.set(c.k, entry);
-      entries.set(c.k, entry);
     });
     for (const [k, need] of todo) {
       if (entries.has(k) || failures.has(k)) continue;
@@ -292,7 +311,7 @@ export class Catalog {
         k,
         productFailure.get(need.sku.toLowerCase()) ??
           failedEntry.get(k) ??
-          `no price book entry for SKU "${need.sku}"`,
+          failure(`no price book entry for SKU "${need.sku}"`),
       );
     }
     return { entries, failures };

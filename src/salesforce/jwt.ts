@@ -28,6 +28,7 @@ export function privateKeyOf(pem: string): KeyObject {
   } catch (err) {
     throw new Error(
       `The JWT private key is not a usable RSA private key in PEM format (-----BEGIN PRIVATE KEY----- …): ${(err as Error).message}`,
+      { cause: err },
     );
   }
 }

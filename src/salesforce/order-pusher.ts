@@ -87,8 +87,10 @@ interface Work {
   phase1?: OrderStatusInfo;
   /** Set once the order reached a final result. */
   result?: SyncResult;
-  /** Created in Salesforce by an earlier attempt of this push. */
-  createdEarlier?: boolean;
+  /** The Order existed in Salesforce before this push (else a write makes it "created"). */
+  existedBefore?: boolean;
+  /** An earlier attempt of this push wrote the order (its answer may have been lost). */
+  wroteEarlier?: boolean;
   // Per attempt:
   existing?: ExistingOrder;
   write?: boolean;
@@ -360,7 +362,7 @@ export class OrderPusher {
     prefetched?: Map<string, ExistingOrder>,
   ): Promise<void> {
     for (const w of works) {
-      if (w.created) w.createdEarlier = true;
+      if (w.write) w.wroteEarlier = true;
       Object.assign(w, {
         existing: undefined,
         write: false,
@@ -381,7 +383,11 @@ export class OrderPusher {
         works.map((w) => (w.wanted as WantedOrder).key),
         setup,
       ));
-    for (const w of works) this.decide(w, existing.get((w.wanted as WantedOrder).key), setup);
+    for (const w of works) {
+      const found = existing.get((w.wanted as WantedOrder).key);
+      if (prefetched) w.existedBefore = found !== undefined;
+      this.decide(w, found, setup);
+    }
     const writing = works.filter((w) => w.write);
     const entries = await this.resolveCatalog(conn, writing, setup);
     run.signal?.throwIfAborted();
@@ -525,7 +531,11 @@ export class OrderPusher {
       const keys = list.map((n) => needKey(n.sku, n.currency));
       const failure = keys.map((k) => result.failures.get(k)).find((f) => f !== undefined);
       if (failure) {
-        w.error = { code: "product", message: `Magento order ${w.label} cannot be synced: ${failure}.` };
+        w.error = {
+          code: "product",
+          message: `Magento order ${w.label} cannot be synced: ${failure.message}.`,
+        };
+        w.retryable = failure.retryable;
         continue;
       }
       out.set(
@@ -728,7 +738,7 @@ export class OrderPusher {
     const noted: { w: Work; note: WantedNote }[] = [];
     for (const w of works) {
       if (w.write && !w.error && w.sfId) finalize.push(w);
-      if (w.write && w.error && w.created && w.sfId) rollback.push(w);
+      if (w.write && w.error && w.sfId && !w.existedBefore) rollback.push(w);
       const ok = !w.error && w.sfId && (w.write || w.action);
       if (ok && this.settings.syncNotes) for (const note of w.notes ?? []) noted.push({ w, note });
     }
@@ -820,14 +830,10 @@ export class OrderPusher {
         ...(w.existing ? { state: w.existing.status } : {}),
         error: w.error,
       };
-    if (w.write) {
-      const created = w.created || (w.createdEarlier && !w.existing?.hash);
-      return {
-        ...base,
-        action: created ? "created" : "updated",
-        ...link,
-        state: (w.target as OrderStatusInfo).apiName,
-      };
+    // Written in this push (now, or by an attempt whose answer was lost and that a retry found done).
+    if (w.write || w.wroteEarlier) {
+      const state = w.write ? (w.target as OrderStatusInfo).apiName : w.existing?.status;
+      return { ...base, action: w.existedBefore ? "updated" : "created", ...link, state };
     }
     return { ...base, action: w.action ?? "unchanged", ...link, state: w.existing?.status };
   }

@@ -17,6 +17,7 @@ import type { Connection } from "jsforce";
 import { SalesforceError, SetupError, messageOf } from "./errors";
 import type { OrderStatusInfo } from "./session";
 import type { PushSettings } from "./settings";
+import { retryTransient } from "./retry";
 import { quote } from "./soql";
 
 export interface OrgSetup {
@@ -211,9 +212,11 @@ export async function checkSetup(conn: Connection, settings: PushSettings): Prom
       referenceId: `q_${ref}`,
     })),
   ];
-  const response = (await conn.requestPost("/composite", { allOrNone: false, compositeRequest })) as {
-    compositeResponse: CompositeItem[];
-  };
+  // Only reads inside, so it is safe to repeat on a 5xx or network error.
+  const response = (await retryTransient(
+    () => conn.requestPost("/composite", { allOrNone: false, compositeRequest }),
+    settings.retry,
+  )) as { compositeResponse: CompositeItem[] };
   const byRef = new Map(response.compositeResponse.map((r) => [r.referenceId, r]));
   const problems: string[] = [];
   const warnings: string[] = [];
