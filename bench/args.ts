@@ -1,0 +1,66 @@
+/** Command line of `npm run bench`: `--quick`, `--json`, `--only <scenario,...>`. */
+export const scenarios = ["cpu", "tryton", "salesforce", "memory"] as const;
+export type Scenario = (typeof scenarios)[number];
+
+export interface BenchSizes {
+  cpuOrders: number;
+  trytonOrders: number;
+  trytonNaiveOrders: number;
+  salesforceOrders: number;
+  salesforceNaiveOrders: number;
+  /** The two stream lengths of the memory scenario. */
+  memoryOrders: [number, number];
+}
+
+export interface BenchArgs {
+  quick: boolean;
+  json: boolean;
+  only: Scenario[];
+  sizes: BenchSizes;
+}
+
+export const fullSizes: BenchSizes = {
+  cpuOrders: 2000,
+  trytonOrders: 1000,
+  trytonNaiveOrders: 1000,
+  salesforceOrders: 10_000,
+  salesforceNaiveOrders: 200,
+  memoryOrders: [10_000, 100_000],
+};
+
+export const quickSizes: BenchSizes = {
+  cpuOrders: 500,
+  trytonOrders: 100,
+  trytonNaiveOrders: 50,
+  salesforceOrders: 1000,
+  salesforceNaiveOrders: 20,
+  memoryOrders: [1000, 5000],
+};
+
+export function parseArgs(argv: string[]): BenchArgs {
+  let quick = false;
+  let json = false;
+  let only: Scenario[] = [...scenarios];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--quick") quick = true;
+    else if (arg === "--json") json = true;
+    else if (arg === "--only" || arg.startsWith("--only=")) {
+      const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
+      const wanted = String(value ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const unknown = wanted.filter((s) => !(scenarios as readonly string[]).includes(s));
+      if (wanted.length === 0 || unknown.length > 0) {
+        throw new Error(`--only takes a list of ${scenarios.join(", ")}; got "${value ?? ""}"`);
+      }
+      only = wanted as Scenario[];
+    } else if (arg === "--help" || arg === "-h") {
+      throw new Error("usage: npm run bench -- [--quick] [--json] [--only cpu,tryton,salesforce,memory]");
+    } else {
+      throw new Error(`unknown option "${arg}" (try --help)`);
+    }
+  }
+  return { quick, json, only, sizes: quick ? quickSizes : fullSizes };
+}

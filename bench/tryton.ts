@@ -1,0 +1,470 @@
+/**
+ * Scenario 2: Magento → Tryton 6.0 (the real server), N orders pulled in pages of 100.
+ *
+ * Every measurement starts from the same database (the template snapshot, restored) and
+ * the same Magento pages, in one run:
+ *  - pack, workflow: `SaleImporter` with the default state map (quote, confirm in chunks);
+ *  - naive, workflow: one RPC sequence per order through the same `TrytonClient` (search the
+ *    sale, search/create party and addresses, search/create each product, create the sale,
+ *    quote, confirm), with the pack's own mapping so both write the same sales;
+ *  - pack, import only: the state map sends every order to `draft` (no workflow), and
+ *  - the ceiling: a bare `create` of the same prepared sales, page by page, with parties and
+ *    products already there: ratio = pack import rate ÷ bare create rate (same sales, same
+ *    pages, same server).
+ */
+import { validateOrder, type MagentoOrder } from "../src/magento/schema";
+import { generateOrders } from "../src/sandbox/magento";
+import { PartyMatcher } from "../src/tryton/party-match";
+import { ProductMatcher } from "../src/tryton/product-match";
+import { ReferenceData } from "../src/tryton/reference-data";
+import { decimal, TrytonClient, type TrytonRecord } from "../src/tryton/rpc";
+import { SaleImporter, type ImportOptions, type ImportSettings } from "../src/tryton/sale-import";
+import {
+  mapOrder,
+  saleValues,
+  type AddressDraft,
+  type ResolvedProduct,
+  type SaleDraft,
+} from "../src/tryton/sale-mapping";
+import { stateMapFrom, targetFor } from "../src/tryton/state-map";
+import { itemsPerOrder, magentoClient, magentoWith, pages, SEED } from "./magento";
+import { now, RpcProfile, since } from "./measure";
+import type { BenchTrytonFixtures, BenchTrytonServer } from "./tryton-server";
+
+export interface TrytonBenchOptions {
+  orders: number;
+  /** Orders in the naive run (the first ones of the same pull). */
+  naiveOrders: number;
+  pageSize: number;
+  magentoLatencyMs: number;
+  log: (line: string) => void;
+}
+
+export interface ProfileRow {
+  method: string;
+  calls: number;
+  seconds: number;
+  share: number;
+}
+
+export interface RunFigures {
+  orders: number;
+  /** Sales written (created) in Tryton. */
+  sales: number;
+  failed: number;
+  seconds: number;
+  ordersPerSecond: number;
+  salesPerSecond: number;
+  calls: number;
+  callsPerOrder: number;
+  profile: ProfileRow[];
+}
+
+export interface TrytonBenchResult {
+  orders: number;
+  linesPerOrder: number;
+  itemsPerOrder: number;
+  pack: RunFigures & { steadyCallsPerOrder: number };
+  naive: RunFigures;
+  packImport: RunFigures;
+  ceiling: { sales: number; seconds: number; salesPerSecond: number; calls: number };
+  speedupVsNaive: number;
+  ratioToBatchCeiling: number;
+  callsPerOrder: number;
+}
+
+const importOnly = stateMapFrom({
+  new: "draft",
+  holded: "draft",
+  processing: "draft",
+  complete: "draft",
+  closed: "draft",
+});
+
+function clientFor(server: BenchTrytonServer): TrytonClient {
+  // No retries: a failure must show, not be hidden in the timing.
+  return new TrytonClient({
+    url: server.url,
+    database: server.database,
+    username: server.username,
+    password: server.password,
+    retry: false,
+    timeoutMs: 600_000,
+  });
+}
+
+/** Countries and VAT rates the generated customers need beyond the fixtures (as the contract tests set up). */
+async function shopSetup(client: TrytonClient, f: BenchTrytonFixtures): Promise<ImportSettings> {
+  const wanted = ["ES", "SE", "IE", "NO", "CN"];
+  const have = await client.searchRead("country.country", [["code", "in", wanted]], ["code"]);
+  await client.create(
+    "country.country",
+    wanted.filter((c) => !have.some((r) => r.code === c)).map((code) => ({ code, name: `Country ${code}` })),
+  );
+  const taxes: Record<string, number> = {};
+  for (const rate of ["21", "23", "25"]) {
+    const name = `Bench VAT ${rate}%`;
+    const [found] = await client.search("account.tax", [["name", "=", name]]);
+    taxes[rate] =
+      found ??
+      ((
+        await client.create("account.tax", [
+          {
+            name,
+            description: name,
+            type: "percentage",
+            rate: decimal(`0.${rate}`),
+            company: f.company,
+            invoice_account: f.accounts.tax,
+            credit_note_account: f.accounts.tax,
+          },
+        ])
+      )[0] as number);
+  }
+  return {
+    referencePrefix: "MAG-",
+    timeZone: "UTC",
+    taxMap: {
+      "8.25": [f.tax.us_ca_sales_8_25],
+      "19": [f.tax.de_vat_19],
+      "7": [f.tax.de_vat_7],
+      "20": [f.tax.gb_vat_20],
+      "21": [taxes["21"] as number],
+      "23": [taxes["23"] as number],
+      "25": [taxes["25"] as number],
+    },
+  };
+}
+
+function figures(
+  orders: number,
+  sales: number,
+  failed: number,
+  seconds: number,
+  profile: RpcProfile,
+): RunFigures {
+  return {
+    orders,
+    sales,
+    failed,
+    seconds,
+    ordersPerSecond: orders / seconds,
+    salesPerSecond: sales / seconds,
+    calls: profile.total,
+    callsPerOrder: profile.total / orders,
+    profile: profile.top(seconds),
+  };
+}
+
+/** The pack: pull a page, import it, next page (as magento-order-in → tryton-sale-out). */
+async function runPack(
+  server: BenchTrytonServer,
+  pull: () => AsyncGenerator<{ orders: MagentoOrder[] }>,
+  settings: ImportSettings,
+): Promise<RunFigures & { steadyCallsPerOrder: number; saleOrders: number[] }> {
+  const client = clientFor(server);
+  await client.login();
+  const profile = new RpcProfile(client);
+  const importer = new SaleImporter(client, settings);
+  let orders = 0;
+  let failed = 0;
+  let firstPage: { orders: number; calls: number } | undefined;
+  const saleOrders: number[] = [];
+  const started = now();
+  for await (const page of pull()) {
+    const { results } = await importer.importOrders(page.orders);
+    orders += page.orders.length;
+    for (const r of results) {
+      if (r.action === "failed") failed += 1;
+      if (r.action === "created" && r.orderId !== null) saleOrders.push(r.orderId);
+    }
+    firstPage ??= { orders, calls: profile.total };
+  }
+  const seconds = since(started);
+  const steadyOrders = orders - (firstPage?.orders ?? 0);
+  const steadyCalls = profile.total - (firstPage?.calls ?? 0);
+  return {
+    ...figures(orders, saleOrders.length, failed, seconds, profile),
+    steadyCallsPerOrder: steadyOrders > 0 ? steadyCalls / steadyOrders : profile.total / orders,
+    saleOrders,
+  };
+}
+
+/**
+ * What a hand-wired flow does per order, one call at a time (reference data — currency,
+ * country, subdivision, unit — cached, so the baseline is not penalised for lookups).
+ */
+class NaiveTrytonFlow {
+  private readonly reference: ReferenceData;
+
+  constructor(
+    private readonly client: TrytonClient,
+    private readonly options: Readonly<ImportOptions>,
+    private readonly product: { unit: number; accountCategory: number | null },
+  ) {
+    this.reference = new ReferenceData(client);
+  }
+
+  async order(order: MagentoOrder): Promise<"created" | "skipped" | "unchanged"> {
+    const mapped = mapOrder(order, this.options);
+    if (!mapped.ok) throw new Error(mapped.error.message);
+    const d = mapped.draft;
+    const target = targetFor(this.options.stateMap, order.state);
+    if (target === "skip" || target === "cancelled") return "skipped";
+    const c = this.client;
+    const [existing] = await c.search("sale.sale", [["reference", "=", d.reference]], { limit: 1 });
+    if (existing !== undefined) return "unchanged";
+
+    const [mechanism] = await c.searchRead(
+      "party.contact_mechanism",
+      [
+        ["type", "=", "email"],
+        ["value", "ilike", d.party.email],
+      ],
+      ["party"],
+      { limit: 1, order: [["party", "ASC"]] },
+    );
+    const party =
+      (mechanism?.party as number | undefined) ??
+      ((
+        await c.create("party.party", [
+          {
+            name: d.party.name,
+            contact_mechanisms: [
+              [
+                "create",
+                [
+                  { type: "email", value: d.party.email },
+                  ...(d.party.phone ? [{ type: "phone", value: d.party.phone }] : []),
+                ],
+              ],
+            ],
+          },
+        ])
+      )[0] as number);
+    const invoiceAddress = await this.address(party, d.invoiceAddress);
+    const shipmentAddress =
+      d.shipmentAddress === d.invoiceAddress ? invoiceAddress : await this.address(party, d.shipmentAddress);
+    const currency = (await this.reference.currenciesFor([d.currencyCode])).get(d.currencyCode);
+    if (!currency) throw new Error(`no currency ${d.currencyCode}`);
+
+    const products = new Map<string, ResolvedProduct>();
+    for (const line of d.lines) {
+      if (products.has(line.productCode)) continue;
+      const [found] = await c.searchRead(
+        "product.product",
+        [["code", "=", line.productCode]],
+        ["sale_uom", "default_uom"],
+        { limit: 1 },
+      );
+      if (found) {
+        products.set(line.productCode, {
+          id: found.id,
+          unit: (found.sale_uom as number | null) ?? (found.default_uom as number),
+        });
+        continue;
+      }
+      const [template] = await c.create("product.template", [
+        {
+          name: line.productName,
+          type: line.productType,
+          default_uom: this.product.unit,
+          salable: true,
+          sale_uom: this.product.unit,
+          list_price: decimal(line.kind === "item" && !line.unitPrice.startsWith("-") ? line.unitPrice : "0"),
+          ...(this.product.accountCategory ? { account_category: this.product.accountCategory } : {}),
+          products: [["create", [{ suffix_code: line.productCode }]]],
+        },
+      ]);
+      const [row] = await c.read("product.template", [template as number], ["products"]);
+      products.set(line.productCode, {
+        id: ((row as TrytonRecord).products as number[])[0] as number,
+        unit: this.product.unit,
+      });
+    }
+
+    const [sale] = await c.create("sale.sale", [
+      saleValues(d, { party, invoiceAddress, shipmentAddress, currency: currency.id, products }),
+    ]);
+    if (target !== "draft") await c.button("sale.sale", "quote", [sale as number]);
+    if (target === "confirmed" || target === "processing")
+      await c.button("sale.sale", "confirm", [sale as number]);
+    return "created";
+  }
+
+  private async address(party: number, a: AddressDraft): Promise<number> {
+    const country = (await this.reference.countriesFor([a.countryCode])).get(a.countryCode);
+    if (country === undefined) throw new Error(`no country ${a.countryCode}`);
+    const sub = await this.reference.subdivisionsFor([
+      { country, codes: a.subdivisionCodes, name: a.regionName },
+    ]);
+    const subdivision = [...sub.values()][0] ?? null;
+    const values = {
+      party,
+      party_name: a.partyName,
+      street: a.street,
+      postal_code: a.postalCode,
+      city: a.city,
+      country,
+      subdivision,
+    };
+    const [found] = await this.client.search(
+      "party.address",
+      Object.entries(values).map(([k, v]) => [k, "=", v]),
+      { limit: 1 },
+    );
+    return found ?? ((await this.client.create("party.address", [values]))[0] as number);
+  }
+}
+
+async function runNaive(
+  server: BenchTrytonServer,
+  pull: () => AsyncGenerator<{ orders: MagentoOrder[] }>,
+  settings: ImportSettings,
+  limit: number,
+): Promise<RunFigures> {
+  const client = clientFor(server);
+  await client.login();
+  const reference = new ReferenceData(client);
+  const options = new SaleImporter(client, settings).options;
+  const unit = await reference.unitBySymbol("u");
+  const [category] = await client.search("product.category", [["accounting", "=", true]], {
+    limit: 1,
+    order: [["id", "ASC"]],
+  });
+  const flow = new NaiveTrytonFlow(client, options, { unit: unit.id, accountCategory: category ?? null });
+  const profile = new RpcProfile(client);
+  let orders = 0;
+  let sales = 0;
+  let failed = 0;
+  const started = now();
+  outer: for await (const page of pull()) {
+    for (const order of page.orders) {
+      if (orders >= limit) break outer;
+      orders += 1;
+      try {
+        if ((await flow.order(order)) === "created") sales += 1;
+      } catch {
+        failed += 1;
+      }
+    }
+  }
+  return figures(orders, sales, failed, since(started), profile);
+}
+
+/** Bare `create` of the same prepared sales, page by page; parties, addresses and products made beforehand (untimed). */
+async function runCeiling(
+  server: BenchTrytonServer,
+  salePages: MagentoOrder[][],
+  settings: ImportSettings,
+): Promise<TrytonBenchResult["ceiling"]> {
+  const client = clientFor(server);
+  await client.login();
+  const options = new SaleImporter(client, settings).options;
+  const reference = new ReferenceData(client);
+  const parties = new PartyMatcher(client, reference);
+  const catalog = new ProductMatcher(client, reference);
+  const unit = await reference.unitBySymbol("u");
+  const [category] = await client.search("product.category", [["accounting", "=", true]], { limit: 1 });
+  const prepared: Array<Record<string, unknown>[]> = [];
+  for (const page of salePages) {
+    const drafts: SaleDraft[] = [];
+    for (const order of page) {
+      const mapped = mapOrder(order, options);
+      if (mapped.ok) drafts.push(mapped.draft);
+    }
+    const { products } = await catalog.resolve(ProductMatcher.wanted(drafts.flatMap((d) => d.lines)), {
+      unit,
+      accountCategory: category ?? null,
+    });
+    const { resolved } = await parties.resolve(drafts);
+    const currencies = await reference.currenciesFor(drafts.map((d) => d.currencyCode));
+    prepared.push(
+      drafts.flatMap((d) => {
+        const ids = resolved.get(d.orderId);
+        const currency = currencies.get(d.currencyCode);
+        return ids && currency ? [saleValues(d, { ...ids, currency: currency.id, products })] : [];
+      }),
+    );
+  }
+  const profile = new RpcProfile(client);
+  const started = now();
+  let sales = 0;
+  for (const values of prepared) sales += (await client.create("sale.sale", values)).length;
+  const seconds = since(started);
+  return { sales, seconds, salesPerSecond: sales / seconds, calls: profile.total };
+}
+
+export async function benchTryton(
+  server: BenchTrytonServer,
+  opts: TrytonBenchOptions,
+): Promise<TrytonBenchResult> {
+  const magento = await magentoWith(opts.orders, opts.magentoLatencyMs);
+  try {
+    const client = magentoClient(magento, opts.pageSize);
+    const pull = () => pages(client, opts.pageSize);
+    const all: MagentoOrder[] = [];
+    for await (const page of pull()) all.push(...page.orders);
+
+    const fresh = async () => {
+      await server.restore();
+      const admin = clientFor(server);
+      const settings = await shopSetup(admin, server.fixtures);
+      await admin.logout();
+      return settings;
+    };
+
+    opts.log(`tryton: pack, default workflow, ${opts.orders} orders…`);
+    const pack = await runPack(server, pull, await fresh());
+    opts.log(`  ${pack.seconds.toFixed(1)} s, ${pack.calls} calls, ${pack.failed} failed`);
+
+    opts.log(`tryton: naive, default workflow, ${opts.naiveOrders} orders…`);
+    const naive = await runNaive(server, pull, await fresh(), opts.naiveOrders);
+    opts.log(`  ${naive.seconds.toFixed(1)} s, ${naive.calls} calls, ${naive.failed} failed`);
+
+    opts.log(`tryton: pack, import only (state map → draft), ${opts.orders} orders…`);
+    const importSettings = await fresh();
+    const packImport = await runPack(server, pull, { ...importSettings, stateMap: importOnly });
+    opts.log(`  ${packImport.seconds.toFixed(1)} s, ${packImport.calls} calls, ${packImport.failed} failed`);
+
+    // The same sales the import created, in the same pages.
+    const created = new Set(packImport.saleOrders);
+    const salePages: MagentoOrder[][] = [];
+    for (let i = 0; i < all.length; i += opts.pageSize) {
+      salePages.push(all.slice(i, i + opts.pageSize).filter((o) => created.has(o.entity_id)));
+    }
+    opts.log(`tryton: ceiling, bare create of the same ${created.size} sales…`);
+    const ceilingSettings = await fresh();
+    const ceiling = await runCeiling(server, salePages, ceilingSettings);
+    opts.log(`  ${ceiling.seconds.toFixed(1)} s`);
+
+    const drafts = all.flatMap((o) => {
+      const m = mapOrder(o, new SaleImporter(clientFor(server), ceilingSettings).options);
+      return m.ok ? [m.draft] : [];
+    });
+    const { saleOrders: _a, ...packFigures } = pack;
+    const { saleOrders: _b, steadyCallsPerOrder: _c, ...importFigures } = packImport;
+    return {
+      orders: opts.orders,
+      linesPerOrder: drafts.reduce((n, d) => n + d.lines.length, 0) / Math.max(1, drafts.length),
+      itemsPerOrder: itemsPerOrder(all),
+      pack: packFigures,
+      naive,
+      packImport: importFigures,
+      ceiling,
+      speedupVsNaive: pack.ordersPerSecond / naive.ordersPerSecond,
+      ratioToBatchCeiling: packImport.salesPerSecond / ceiling.salesPerSecond,
+      callsPerOrder: pack.steadyCallsPerOrder,
+    };
+  } finally {
+    await magento.stop();
+  }
+}
+
+/** For the CPU scenario: validated orders of the same generator. */
+export function validatedOrders(count: number): MagentoOrder[] {
+  return generateOrders(count, SEED).flatMap((raw) => {
+    const checked = validateOrder(raw);
+    return checked.ok ? [checked.order] : [];
+  });
+}
