@@ -215,8 +215,8 @@ export class Dml {
     }
     const wanted = String(value);
     return this.store
-      .rows(def.name)
-      .filter((r) => r[f.name] != null && sameText(String(r[f.name]), wanted, f.caseSensitive));
+      .rowsWhere(def.name, f.name, value, !f.caseSensitive)
+      .filter((r) => r.IsDeleted !== true && sameText(String(r[f.name]), wanted, f.caseSensitive));
   }
 
   private refuseFields(parsed: ParsedRecord, refused: (f: FieldDef) => boolean): void {

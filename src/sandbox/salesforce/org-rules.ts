@@ -91,10 +91,7 @@ export class OrgRules {
   beforeDelete(def: SObjectDef, row: Row): { type: string; row: Row }[] {
     const id = row.Id as string;
     const children = (type: string, field: string): { type: string; row: Row }[] =>
-      this.store
-        .rows(type)
-        .filter((r) => r[field] === id)
-        .map((r) => ({ type, row: r }));
+      this.liveWhere(type, field, id).map((r) => ({ type, row: r }));
     const notes = (): { type: string; row: Row }[] => [
       ...children("Note", "ParentId"),
       ...children("ContentDocumentLink", "LinkedEntityId"),
@@ -176,7 +173,7 @@ export class OrgRules {
     if (old.StatusCode === "Activated" && newCode === "Activated" && changed.size > 0) {
       throw new RecordError("FAILED_ACTIVATION", MESSAGES.failedActivation, ["Status"]);
     }
-    const hasItems = this.store.rows("OrderItem").some((i) => i.OrderId === old.Id);
+    const hasItems = this.liveWhere("OrderItem", "OrderId", old.Id).length > 0;
     for (const locked of ["Pricebook2Id", "CurrencyIsoCode"]) {
       if (changed.has(locked) && hasItems) {
         // (unverified) text
@@ -235,13 +232,18 @@ export class OrgRules {
     }
   }
 
+  /** Live rows of `type` whose `field` holds the id `id` (indexed: no table scan). */
+  private liveWhere(type: string, field: string, id: unknown): Row[] {
+    return this.store.rowsWhere(type, field, id).filter((r) => r.IsDeleted !== true && r[field] === id);
+  }
+
   private recomputeOrderTotal(orderId: string): void {
     const order = this.store.get(orderId);
     if (!order || order.row.IsDeleted === true) return;
-    const total = this.store
-      .rows("OrderItem")
-      .filter((i) => i.OrderId === orderId)
-      .reduce((sum, i) => sum + (i.TotalPrice as number), 0);
+    const total = this.liveWhere("OrderItem", "OrderId", orderId).reduce(
+      (sum, i) => sum + (i.TotalPrice as number),
+      0,
+    );
     const rounded = Math.round(total * 100) / 100;
     if (order.row.TotalAmount !== rounded) this.store.put("Order", { ...order.row, TotalAmount: rounded });
   }

@@ -895,8 +895,10 @@ class Executor {
     const project = this.projector(def, query);
     return (row, out) => {
       const children = this.env.store
-        .rows(def.name, this.env.includeDeleted)
-        .filter((child) => child[rel.field] === row.Id);
+        .rowsWhere(def.name, rel.field, row.Id)
+        .filter(
+          (child) => child[rel.field] === row.Id && (this.env.includeDeleted || child.IsDeleted !== true),
+        );
       const selected = this.select(def, query, children);
       out[rel.relationshipName] =
         selected.length === 0
