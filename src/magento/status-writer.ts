@@ -47,8 +47,7 @@ export interface CommentRequest {
 }
 
 export type WriteOutcome =
-  | { ok: true; id?: number }
-  | { ok: false; code: string; message: string; error?: MagentoError };
+  { ok: true; id?: number } | { ok: false; code: string; message: string; error?: MagentoError };
 
 /** The part of the client the writer needs (tests may stand in). */
 export type MagentoRequester = Pick<MagentoClient, "request">;

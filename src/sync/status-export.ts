@@ -105,13 +105,16 @@ export class TriggerError extends Error {
 
 /** `msg.payload` → what to export: any message exports what changed; `{reset}`, `{since}`, `{orderIds}` ask for more. */
 export function exportTriggerOf(payload: unknown): ExportTrigger {
-  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) return { kind: "incremental" };
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload))
+    return { kind: "incremental" };
   const p = payload as Record<string, unknown>;
   if (p.orderIds !== undefined) {
     const list = Array.isArray(p.orderIds) ? p.orderIds : [p.orderIds];
     const ids = list.map(Number);
     if (ids.length === 0 || !ids.every((id) => Number.isInteger(id) && id > 0)) {
-      throw new TriggerError("msg.payload.orderIds: expected Magento order entity ids (positive whole numbers)");
+      throw new TriggerError(
+        "msg.payload.orderIds: expected Magento order entity ids (positive whole numbers)",
+      );
     }
     return { kind: "orders", orderIds: ids };
   }
@@ -196,7 +199,11 @@ export class StatusExporter {
   }
 
   /** One run. Rejects only when the whole run failed (Tryton or Magento unusable); orders fail one by one. */
-  async run(trigger: ExportTrigger, cursors: CursorStore, opts: ExportRunOptions = {}): Promise<ExportSummary> {
+  async run(
+    trigger: ExportTrigger,
+    cursors: CursorStore,
+    opts: ExportRunOptions = {},
+  ): Promise<ExportSummary> {
     const summary: ExportSummary = {
       trigger: trigger.kind,
       pages: 0,
@@ -273,13 +280,21 @@ export class StatusExporter {
       const seen = cursor?.exported[String(s.saleId)];
       return !seen || seen.fp !== `${s.fingerprint}|${optionsKey}`;
     });
-    const { orders, missing } = await this.fetch(statuses.map((s) => s.orderId), signal);
+    const { orders, missing } = await this.fetch(
+      statuses.map((s) => s.orderId),
+      signal,
+    );
     const results: StatusResult[] = [];
     const written = new Set<number>();
     const firstSale = new Map<number, number>();
     for (const sale of statuses) {
       signal?.throwIfAborted();
-      const result = await this.exportSale(sale, orders.get(sale.orderId), missing.get(sale.orderId), firstSale);
+      const result = await this.exportSale(
+        sale,
+        orders.get(sale.orderId),
+        missing.get(sale.orderId),
+        firstSale,
+      );
       if (result.sent.length) written.add(sale.orderId);
       results.push(result);
     }
@@ -309,10 +324,13 @@ export class StatusExporter {
     const missing = new Map<number, SyncError>();
     const ids = [...new Set(orderIds)];
     if (ids.length === 0) return { orders, missing };
-    for await (const page of fetchOrders(this.magento, { entityIds: ids }, this.options.pageSize, { signal })) {
+    for await (const page of fetchOrders(this.magento, { entityIds: ids }, this.options.pageSize, {
+      signal,
+    })) {
       for (const o of page.orders) orders.set(o.entity_id, o);
       for (const bad of page.invalid) {
-        if (bad.result.orderId !== null && bad.result.error) missing.set(bad.result.orderId, bad.result.error);
+        if (bad.result.orderId !== null && bad.result.error)
+          missing.set(bad.result.orderId, bad.result.error);
       }
     }
     return { orders, missing };
@@ -327,7 +345,9 @@ export class StatusExporter {
     const prefix = this.options.referencePrefix;
     const base: StatusResult = {
       orderId: sale.orderId,
-      incrementId: order?.increment_id ?? (sale.reference.startsWith(prefix) ? sale.reference.slice(prefix.length) : null),
+      incrementId:
+        order?.increment_id ??
+        (sale.reference.startsWith(prefix) ? sale.reference.slice(prefix.length) : null),
       target: "magento",
       action: "unchanged",
       targetId: sale.orderId,

@@ -87,7 +87,8 @@ export function linkSaleLines(order: MagentoOrder, lines: readonly SaleLineInfo[
     });
   }
   const ordered = [...lines].sort(
-    (a, b) => (a.sequence ?? Number.MAX_SAFE_INTEGER) - (b.sequence ?? Number.MAX_SAFE_INTEGER) || a.id - b.id,
+    (a, b) =>
+      (a.sequence ?? Number.MAX_SAFE_INTEGER) - (b.sequence ?? Number.MAX_SAFE_INTEGER) || a.id - b.id,
   );
   const used = new Set<Candidate>();
   const links = new Map<number, ItemLink>();
@@ -198,7 +199,13 @@ export function plannedInvoice(
 ): Extract<PlannedAction, { kind: "invoice" }> | undefined {
   if (sale.invoices.length === 0) return undefined;
   const items = new Map(order.items.map((i) => [i.item_id, i]));
-  const total = itemQuantities(cumulative(sale.invoices.map((i) => i.quantities), sale.invoices.length), links);
+  const total = itemQuantities(
+    cumulative(
+      sale.invoices.map((i) => i.quantities),
+      sale.invoices.length,
+    ),
+    links,
+  );
   const send = new Map<number, number>();
   for (const [itemId, qty] of total) {
     const item = items.get(itemId);

@@ -238,10 +238,7 @@ export class StatusReader {
     for (const chunk of chunks([...wanted], ID_CHUNK)) {
       const rows = await this.client.searchRead(
         "sale.sale",
-        [
-          ...this.storeDomain(),
-          ["OR", ...chunk.map((id) => ["comment", "ilike", `%magento-order:${id};%`])],
-        ],
+        [...this.storeDomain(), ["OR", ...chunk.map((id) => ["comment", "ilike", `%magento-order:${id};%`])]],
         ["comment", "reference"],
         { order: [["id", "ASC"]] },
       );
@@ -303,9 +300,7 @@ export class StatusReader {
       const done = own
         .filter((x) => x.state === "done")
         .map((x) => x.info)
-        .sort(
-          (a, b) => (a.effectiveDate ?? "9999").localeCompare(b.effectiveDate ?? "9999") || a.id - b.id,
-        );
+        .sort((a, b) => (a.effectiveDate ?? "9999").localeCompare(b.effectiveDate ?? "9999") || a.id - b.id);
       const posted = ((s.invoices as number[]) ?? [])
         .map((id) => invoices.get(id))
         .filter((x): x is InvoiceRead => x !== undefined && x.counts)
@@ -377,7 +372,9 @@ export class StatusReader {
     if (fields.tracking) wanted.push(fields.tracking);
     if (fields.carrier) wanted.push("carrier.rec_name");
     const rows = await this.client.read("stock.shipment.out", ids, wanted);
-    const moveIds = rows.filter((r) => r.state === "done").flatMap((r) => (r.outgoing_moves as number[]) ?? []);
+    const moveIds = rows
+      .filter((r) => r.state === "done")
+      .flatMap((r) => (r.outgoing_moves as number[]) ?? []);
     const moves = await this.client.read("stock.move", moveIds, ["origin", "quantity", "state"]);
     const byId = new Map(moves.map((m) => [m.id, m]));
     for (const r of rows) {

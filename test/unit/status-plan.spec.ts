@@ -153,7 +153,9 @@ describe("status export plan", () => {
         { order_item_id: 5, qty: 1 },
         { order_item_id: 10, qty: 1 },
       ]);
-      assert.deepEqual(ship.tracks, [{ track_number: "1Z999", title: "Tracking number", carrier_code: "custom" }]);
+      assert.deepEqual(ship.tracks, [
+        { track_number: "1Z999", title: "Tracking number", carrier_code: "custom" },
+      ]);
       assert.match(ship.comment, /Tryton shipment 1 of sale 12/);
     });
 
@@ -206,7 +208,9 @@ describe("status export plan", () => {
     });
 
     it("never ships more than Magento still has open (cancelled or refunded quantities)", () => {
-      const o = order((raw) => Object.assign(item(raw, 3), { qty_ordered: 3, row_total: 66, qty_canceled: 1 }));
+      const o = order((raw) =>
+        Object.assign(item(raw, 3), { qty_ordered: 3, row_total: 66, qty_canceled: 1 }),
+      );
       const s = sale(o);
       s.shipments = [shipment(1, [[lineOf(s.lines, "WS12-M-Orange"), 3]])];
       const [ship] = planExport(s, o, options());
@@ -290,7 +294,9 @@ describe("status export plan", () => {
         status: "processing",
       });
       const commented = order((raw) => {
-        raw.status_histories = [{ comment: "Tryton sale 12 (reference MAG-000000003)", status: "processing" }];
+        raw.status_histories = [
+          { comment: "Tryton sale 12 (reference MAG-000000003)", status: "processing" },
+        ];
       });
       assert.equal(hasSaleComment(commented, "12"), true);
       assert.equal(hasSaleComment(commented, "1"), false);
