@@ -18,8 +18,17 @@ for (const name of ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"]) d
 
 export type Rec = Record<string, unknown>;
 
-/** The simulator's default external-ID fields plus the sync-hash field the admin creates. */
+const unique = (name: string) => [{ name, unique: true }];
+
+/** The fields the admin creates as the help says: unique external IDs, and the sync hash. */
 export const PACK_FIELDS: SalesforceSimulatorOptions = {
+  externalIdFields: {
+    Account: unique("Magento_Customer_Key__c"),
+    Contact: unique("Magento_Customer_Key__c"),
+    Product2: unique("Magento_Sku__c"),
+    Order: unique("Magento_Order_Key__c"),
+    OrderItem: unique("Magento_Item_Key__c"),
+  },
   customFields: { Order: [{ name: "Magento_Sync_Hash__c", length: 64 }] },
 };
 

@@ -107,6 +107,13 @@ describe("Salesforce session (jsforce 3 against the simulator)", function () {
     await wrong.close();
   });
 
+  it("stops when Salesforce keeps refusing fresh sessions instead of looping like jsforce would", async () => {
+    const sim = await simulator({ sessionTtlMs: 0 }); // every access token is dead on arrival
+    const s = session(sim, "client_credentials");
+    await assert.rejects(s.orderStatuses(), /refused 3 fresh sessions within 30 s/);
+    assert.equal(sim.counters["oauth.token.client_credentials"], 4, "the first login and three refreshes");
+  });
+
   it("refuses unusable settings before any call, naming what is missing", () => {
     assert.throws(
       () =>
