@@ -88,6 +88,13 @@ export interface PullSummary {
 
 export interface PullOptions {
   pageSize: number;
+  /**
+   * Incremental, since and reset pulls stop after this many pages, the cursor saved after the
+   * last one, so the next trigger goes on from there; absent or 0 = until caught up. With the
+   * next trigger sent when the target has finished a page, a flow holds one page in memory
+   * however large the backlog.
+   */
+  maxPages?: number;
   signal?: AbortSignal;
   /** Called for each page; the cursor is saved only after it resolves, so it never passes an order that was not emitted. */
   onPage(page: PulledPage): Promise<void> | void;
@@ -136,6 +143,7 @@ export async function runPull(
       await cursors.save(page.cursor);
       saved = page.cursor;
     }
+    if (opts.maxPages && summary.pages >= opts.maxPages) break;
   }
   summary.cursor = saved;
   return summary;

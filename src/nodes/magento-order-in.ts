@@ -12,6 +12,8 @@ export interface OrderInDef extends NodeDef {
   autoSync: boolean;
   interval: number | string;
   intervalUnit: "s" | "m" | "h";
+  /** Pages per pull, 0 = all (see PullOptions.maxPages). */
+  pagesPerRun?: number | string;
 }
 
 const unitMs = { s: 1000, m: 60_000, h: 3_600_000 } as const;
@@ -35,6 +37,7 @@ export default function register(RED: NodeAPI): void {
       );
       return;
     }
+    const maxPages = Math.max(0, Math.floor(Number(def.pagesPerRun) || 0));
     const context = this.context();
     const cursors: CursorStore = {
       load: async () => (context.get(CURSOR_KEY) as OrderCursor | undefined) ?? null,
@@ -47,6 +50,7 @@ export default function register(RED: NodeAPI): void {
         let total = 0;
         const summary = await runPull(config.client, trigger, cursors, {
           pageSize: config.pageSize,
+          maxPages,
           signal,
           onPage: (page) => {
             total += page.orders.length;
