@@ -310,15 +310,13 @@ describe("status-export node", function () {
   });
 
   it("says what is missing when a configuration node is not set", async () => {
-    await helper.load(
-      [statusExport],
-      [
-        { id: "tab", type: "tab", label: "t" },
-        { id: "alone", z: "tab", type: "status-export", tryton: "", magento: "", wires: [[], []] },
-        { id: "catcher", z: "tab", type: "catch", scope: ["alone"], wires: [["caught"]] },
-        { id: "caught", z: "tab", type: "helper" },
-      ],
-    );
+    const alone: NodeDef[] = [
+      { id: "tab", type: "tab", label: "t" },
+      { id: "alone", z: "tab", type: "status-export", tryton: "", magento: "", wires: [[], []] },
+      { id: "catcher", z: "tab", type: "catch", scope: ["alone"], wires: [["caught"]] },
+      { id: "caught", z: "tab", type: "helper" },
+    ];
+    await helper.load([statusExport], alone);
     const caught = new Collector("caught");
     helper.getNode("alone").receive({ payload: "" } as never);
     await caught.count(1);
