@@ -133,10 +133,13 @@ describe("retry policy (sync/retry.ts)", () => {
   });
 
   it("never retries a request the caller aborted", async () => {
-    stub = await startStub((_req, res) => setTimeout(() => sendJson(res, 503, {}), 50));
     const ctl = new AbortController();
+    // Abort once the server has the request (a fixed delay races the request on a busy machine).
+    stub = await startStub((_req, res) => {
+      ctl.abort();
+      setTimeout(() => sendJson(res, 503, {}), 50);
+    });
     const pending = client().get(`${stub.url}/x`, { signal: ctl.signal });
-    setTimeout(() => ctl.abort(), 10);
     await assert.rejects(pending, (err: AxiosError) => err.code === "ERR_CANCELED");
     await new Promise((r) => setTimeout(r, 80));
     assert.equal(stub.requests.length, 1);
