@@ -8,7 +8,8 @@
  *   MAGENTO_SIM_PORT        Magento simulator port (default 18811)
  *   TRYTON_SIM_PORT         Tryton simulator port (default 18812)
  *   SALESFORCE_SIM_PORT     Salesforce simulator port (default 18813)
- *   DEMO_NEW_ORDER_SECONDS  the simulated shop takes a new order every N seconds (default 45; 0 = never)
+ *   DEMO_ACTIVITY_SECONDS   every N seconds (default 30; 0 = never) the simulated shop takes an order or
+ *                           the simulated Tryton ships a sale or cancels a quotation (src/sandbox/demo-activity.ts)
  *   MAGENTO_URL             a real Magento instead of the simulator, with one of:
  *     MAGENTO_TOKEN           integration access token (Bearer)
  *     MAGENTO_CONSUMER_KEY, MAGENTO_CONSUMER_SECRET, MAGENTO_ACCESS_TOKEN, MAGENTO_ACCESS_TOKEN_SECRET
@@ -35,6 +36,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { AUTH_MODES, missingCredentials, type AuthMode } from "../salesforce/session";
+import { startActivity } from "./demo-activity";
 import { REPO_ROOT, startNodeRed, type FlowNode, type NodeRedInstance } from "./node-red-runtime";
 import { defaultIntegration, startMagentoSimulator, type MagentoSimulator } from "./magento";
 import { startSalesforceSimulator, type SalesforceSimulator } from "./salesforce";
@@ -339,7 +341,7 @@ export async function startDemo(
     const realMagento = magentoFromEnv(env);
     const realTryton = trytonFromEnv(env);
     const realSalesforce = salesforceFromEnv(env);
-    const newOrderMs = intFromEnv(env, "DEMO_NEW_ORDER_SECONDS", 45, 86_400) * 1000;
+    const activityMs = intFromEnv(env, "DEMO_ACTIVITY_SECONDS", 30, 86_400) * 1000;
 
     let magento = realMagento;
     if (!magento) {
@@ -351,12 +353,6 @@ export async function startDemo(
       });
       stops.push(() => sim.stop());
       simulators.magento = sim;
-      if (newOrderMs > 0) {
-        // a shop that keeps selling, so the polling tab has something new to import
-        const timer = setInterval(() => sim.addOrder(), newOrderMs);
-        timer.unref();
-        stops.push(async () => clearInterval(timer));
-      }
       magento = {
         url: sim.url,
         storeCode: "default",
@@ -414,6 +410,15 @@ export async function startDemo(
       };
     }
     const targets: DemoTargets = { magento, tryton, salesforce };
+    if (activityMs > 0 && (simulators.magento || simulators.tryton)) {
+      const stop = startActivity({
+        shop: simulators.magento,
+        tryton: simulators.tryton,
+        everyMs: activityMs,
+        log: (line) => log(`demo | ${line}`),
+      });
+      stops.push(async () => stop());
+    }
 
     const userDir = env.NODE_RED_USER_DIR ? path.resolve(env.NODE_RED_USER_DIR) : undefined;
     const keep = userDir !== undefined && hasFlows(userDir) && env.DEMO_RESET !== "1";
@@ -443,8 +448,11 @@ export async function startDemo(
       );
       log(`  Flows           : ${keep ? `kept from ${userDir}` : path.relative(REPO_ROOT, flowFile)}`);
       log(`  Node-RED userDir: ${nodeRed.userDir}${userDir ? "" : " (removed on exit)"}`);
-      if (simulators.magento && newOrderMs > 0)
-        log(`  The simulated shop takes a new order every ${newOrderMs / 1000} s.`);
+      if (activityMs > 0 && (simulators.magento || simulators.tryton)) {
+        log(
+          `  Every ${activityMs / 1000} s the simulated shop takes an order or the simulated Tryton ships or cancels a sale.`,
+        );
+      }
       log("Open the editor, pick a tab and click the inject buttons. Press Ctrl-C to stop.");
       log("");
     }
