@@ -14,7 +14,7 @@
  * addresses, one create of parties, one create of addresses (each only when needed).
  */
 import type { SyncError } from "../sync/result";
-import { createEach } from "./batch";
+import { createEach, isRecordError } from "./batch";
 import type { ReferenceData } from "./reference-data";
 import { subdivisionKey } from "./reference-data";
 import type { TrytonClient, TrytonRecord } from "./rpc";
@@ -122,36 +122,7 @@ export class PartyMatcher {
 
     // Parties by e-mail, case-insensitively.
     const emailKeys = [...new Set(usable.map((d) => d.party.emailKey))];
-    const partyByEmail = new Map<string, number>();
-    if (emailKeys.length) {
-      const rows = await this.client.searchRead(
-        "party.contact_mechanism",
-        emailDomain(emailKeys),
-        ["value", "party"],
-        {
-          order: [["party", "ASC"]],
-        },
-      );
-      const wanted = new Set(emailKeys);
-      for (const r of rows) {
-        const key = text(r.value).toLowerCase();
-        // Rows come oldest party first: the oldest wins.
-        if (wanted.has(key) && !partyByEmail.has(key)) partyByEmail.set(key, r.party as number);
-      }
-    }
-
-    // Addresses of the parties found.
-    const addressByKey = new Map<string, number>();
-    const known = [...new Set(partyByEmail.values())];
-    if (known.length) {
-      const rows = await this.client.searchRead("party.address", [["party", "in", known]], addressFields, {
-        order: [["id", "ASC"]],
-      });
-      for (const r of rows) {
-        const key = storedKey(r);
-        if (!addressByKey.has(key)) addressByKey.set(key, r.id);
-      }
-    }
+    const partyByEmail = emailKeys.length ? await this.partiesByEmail(emailKeys) : new Map<string, number>();
 
     // New parties, one per e-mail.
     const newParties = usable.filter(
@@ -187,6 +158,23 @@ export class PartyMatcher {
         });
       }
     });
+    await this.keepOldestParties(
+      newParties.map((d) => d.party.emailKey),
+      partyByEmail,
+    );
+
+    // Addresses of the parties.
+    const addressByKey = new Map<string, number>();
+    const known = [...new Set(partyByEmail.values())];
+    if (known.length) {
+      const rows = await this.client.searchRead("party.address", [["party", "in", known]], addressFields, {
+        order: [["id", "ASC"]],
+      });
+      for (const r of rows) {
+        const key = storedKey(r);
+        if (!addressByKey.has(key)) addressByKey.set(key, r.id);
+      }
+    }
 
     // Missing addresses, each once.
     const toCreate = new Map<string, AddressValues & { party: number; field: string }>();
@@ -236,5 +224,47 @@ export class PartyMatcher {
       });
     }
     return { resolved, failures };
+  }
+
+  /** The oldest party per e-mail (lower-case keys). */
+  private async partiesByEmail(emailKeys: string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    const rows = await this.client.searchRead(
+      "party.contact_mechanism",
+      emailDomain(emailKeys),
+      ["value", "party"],
+      {
+        order: [["party", "ASC"]],
+      },
+    );
+    const wanted = new Set(emailKeys);
+    for (const r of rows) {
+      const key = text(r.value).toLowerCase();
+      // Rows come oldest party first: the oldest wins.
+      if (wanted.has(key) && !found.has(key)) found.set(key, r.party as number);
+    }
+    return found;
+  }
+
+  /**
+   * Another runtime may have created a party for the same e-mail meanwhile (Tryton has no
+   * unique key on parties): a party created here that is not the oldest for its e-mail is
+   * deleted again before anything points to it, and the oldest is used.
+   */
+  private async keepOldestParties(created: string[], partyByEmail: Map<string, number>): Promise<void> {
+    const mine = created.filter((key) => partyByEmail.has(key));
+    if (mine.length === 0) return;
+    const oldest = await this.partiesByEmail(mine);
+    for (const key of mine) {
+      const own = partyByEmail.get(key) as number;
+      const first = oldest.get(key);
+      if (first === undefined || first === own) continue;
+      try {
+        await this.client.delete("party.party", [own]);
+      } catch (err) {
+        if (!isRecordError(err)) throw err;
+      }
+      partyByEmail.set(key, first);
+    }
   }
 }

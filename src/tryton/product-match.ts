@@ -66,25 +66,8 @@ export class ProductMatcher {
     const products = new Map<string, ResolvedProduct>();
     const refused = new Map<string, TrytonError>();
     const lookup = wanted;
-    if (lookup.length) {
-      const rows = await this.client.searchRead(
-        "product.product",
-        [
-          ["code", "in", lookup.map((w) => w.code)],
-          // Mentioning `active` turns off the implicit active filter: re-using an archived
-          // product beats creating a second one with the same code.
-          ["active", "in", [true, false]],
-        ],
-        ["code", "sale_uom", "default_uom"],
-        { order: [["id", "ASC"]] },
-      );
-      for (const r of rows) {
-        const code = String(r.code);
-        if (!products.has(code)) {
-          products.set(code, { id: r.id, unit: (r.sale_uom as number | null) ?? (r.default_uom as number) });
-        }
-      }
-    }
+    if (lookup.length)
+      for (const [code, product] of await this.byCode(lookup.map((w) => w.code))) products.set(code, product);
     const missing = lookup.filter((w) => !products.has(w.code));
     if (missing.length) {
       const unit = settings.unit.id;
@@ -110,8 +93,38 @@ export class ProductMatcher {
         if (outcome?.ok) products.set(w.code, { id: byTemplate.get(outcome.value) as number, unit });
         else if (outcome) refused.set(w.code, outcome.error);
       });
+      // Refused because another runtime created the code meanwhile ("Code of active product must be unique"): use that one.
+      if (refused.size) {
+        for (const [code, product] of await this.byCode([...refused.keys()])) {
+          products.set(code, product);
+          refused.delete(code);
+        }
+      }
     }
     const units = await this.reference.unitsFor([...products.values()].map((p) => p.unit));
     return { products, units, refused };
+  }
+
+  /** Existing products by code, the oldest per code. */
+  private async byCode(codes: string[]): Promise<Map<string, ResolvedProduct>> {
+    const found = new Map<string, ResolvedProduct>();
+    const rows = await this.client.searchRead(
+      "product.product",
+      [
+        ["code", "in", codes],
+        // Mentioning `active` turns off the implicit active filter: re-using an archived
+        // product beats creating a second one with the same code.
+        ["active", "in", [true, false]],
+      ],
+      ["code", "sale_uom", "default_uom"],
+      { order: [["id", "ASC"]] },
+    );
+    for (const r of rows) {
+      const code = String(r.code);
+      if (!found.has(code)) {
+        found.set(code, { id: r.id, unit: (r.sale_uom as number | null) ?? (r.default_uom as number) });
+      }
+    }
+    return found;
   }
 }

@@ -124,6 +124,24 @@ export interface TrytonClientStats {
   calls: number;
 }
 
+/**
+ * Calls that change nothing on the server: safe to repeat after any failure. A write
+ * (`create`, `write`, buttons …) whose connection broke or timed out may have been
+ * committed, so it is repeated only when the server surely did not act (429, 503, connection
+ * refused); otherwise the error goes up and the caller looks before writing again (the sale
+ * importer re-runs the page, which searches by key first).
+ */
+const readOnlyCall =
+  /^(common\.|model\.[\w.]+\.(read|search|search_read|search_count|fields_get|default_get|get_preferences)$)/;
+const notSentCodes = new Set(["ECONNREFUSED", "EAI_AGAIN", "ENETUNREACH", "ENETDOWN", "EHOSTUNREACH"]);
+
+function writeMayRetry(e: AxiosError): boolean {
+  if (!isRetryableError(e)) return false;
+  const status = e.response?.status;
+  if (status !== undefined) return status === 429 || status === 503;
+  return e.code !== undefined && notSentCodes.has(e.code);
+}
+
 // Access errors are AccessError (a UserError subclass), serialised as "UserError" like
 // every other user error; only the message tells them apart (trytond/ir/message.xml).
 const accessMessage = /^(You are not allowed to |Calling button .* is not allowed)/;
@@ -378,6 +396,8 @@ export class TrytonClient {
       config["axios-retry"] = {
         retryCondition: (e: AxiosError) => isRetryableError(e) && e.response?.status !== 429,
       };
+    } else if (!readOnlyCall.test(method)) {
+      config["axios-retry"] = { retryCondition: writeMayRetry };
     }
     this.stats.calls += 1;
     let data: unknown;

@@ -23,11 +23,12 @@
 import { validateOrder, orderIdentity, type MagentoOrder } from "../magento/schema";
 import type { SyncError, SyncResult } from "../sync/result";
 import { abs, amount, amountText, decimalPlaces } from "./amounts";
-import { createEach, pressEach, writeEach } from "./batch";
+import { createEach, isRecordError, pressEach, writeEach } from "./batch";
 import { PartyMatcher, type PartyIds } from "./party-match";
 import { ProductMatcher, type ProductSettings } from "./product-match";
 import { ReferenceData, type CurrencyInfo } from "./reference-data";
-import type { TrytonClient, TrytonError, TrytonRecord } from "./rpc";
+import { defaultRetryPolicy, retryDelayMs } from "../sync/retry";
+import { TrytonError, type TrytonClient, type TrytonRecord } from "./rpc";
 import {
   checkTimeZone,
   defaultMappingOptions,
@@ -209,7 +210,7 @@ export class SaleImporter {
       catalog: this.catalog,
       productSettings: () => this.productSettings(),
     };
-    return exclusive(key, () => new PageImport(tools, orders, progress, run.signal).run());
+    return exclusive(key, () => importPage(tools, orders, progress, run.signal));
   }
 
   /** No new imports after this; the running one (if any) finishes its current call. */
@@ -242,6 +243,46 @@ export class SaleImporter {
     }
     return { accountCategory: found ?? null, unit };
   }
+}
+
+/** Whole-page attempts when Tryton fails in a way that may pass (network, timeout, 5xx, 429). */
+const PAGE_ATTEMPTS = defaultRetryPolicy.attempts;
+
+/**
+ * One page, run again from the start after a transient failure. Safe because every step
+ * looks before it writes (sales by marker, parties by e-mail, products by code): a write
+ * whose answer was lost is found, not repeated (the client does not repeat such writes).
+ */
+async function importPage(
+  tools: PageTools,
+  orders: readonly unknown[],
+  progress: ((p: ImportProgress) => void) | undefined,
+  signal: AbortSignal | undefined,
+): Promise<ImportSummary> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await new PageImport(tools, orders, progress, signal).run();
+    } catch (err) {
+      const transient = err instanceof TrytonError && err.retryable;
+      if (!transient || attempt >= PAGE_ATTEMPTS || signal?.aborted) throw err;
+      await pause(retryDelayMs(attempt + 1, defaultRetryPolicy), signal);
+    }
+  }
+}
+
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -354,19 +395,7 @@ class PageImport {
     const rows = await this.client.searchRead("sale.sale", ["OR", ...patterns], saleFields, {
       order: [["id", "ASC"]],
     });
-    const byOrder = new Map<number, ExistingSale>();
-    for (const r of rows) {
-      const marker = parseMarker(r.comment);
-      if (!marker || byOrder.has(marker.orderId) || !isTrytonSaleState(r.state)) continue;
-      byOrder.set(marker.orderId, {
-        id: r.id,
-        state: r.state,
-        comment: r.comment,
-        total: String(r.total_amount ?? "0"),
-        lines: (r.lines as number[]) ?? [],
-        contentHash: marker.contentHash,
-      });
-    }
+    const byOrder = await this.oldestSales(rows);
     for (const w of live) {
       const draft = w.draft!;
       const sale = byOrder.get(draft.orderId);
@@ -407,6 +436,74 @@ class PageImport {
     }
   }
 
+  /**
+   * The oldest sale per Magento order among `rows` (ordered by id). Newer ones carrying the
+   * same marker are duplicates the pack made (two runtimes importing the same order at once,
+   * or a create committed after its client gave up): those still in draft or quotation are
+   * deleted, so the first sale stays the only one.
+   */
+  private async oldestSales(rows: TrytonRecord[]): Promise<Map<number, ExistingSale>> {
+    const byOrder = new Map<number, ExistingSale>();
+    const newer: TrytonRecord[] = [];
+    for (const r of rows) {
+      const marker = parseMarker(r.comment);
+      if (!marker || !isTrytonSaleState(r.state)) continue;
+      if (byOrder.has(marker.orderId)) {
+        newer.push(r);
+        continue;
+      }
+      byOrder.set(marker.orderId, {
+        id: r.id,
+        state: r.state,
+        comment: r.comment,
+        total: String(r.total_amount ?? "0"),
+        lines: (r.lines as number[]) ?? [],
+        contentHash: marker.contentHash,
+      });
+    }
+    for (const r of newer) {
+      if (r.state !== "draft" && r.state !== "quotation") continue;
+      try {
+        await this.client.delete("sale.sale", [r.id]);
+      } catch (err) {
+        // Another runtime removed it first, or moved it on: the oldest sale is used either way.
+        if (!isRecordError(err) && !(err instanceof TrytonError && err.code === "access_error")) throw err;
+      }
+    }
+    return byOrder;
+  }
+
+  /**
+   * After creating: another runtime may have created a sale for the same order meanwhile.
+   * The oldest stays; a newer draft (this run's or the other's) is deleted, and this run
+   * carries on with the oldest.
+   */
+  private async keepOldest(created: Work[]): Promise<void> {
+    if (created.length === 0) return;
+    const patterns = created.map((w) => ["comment", "ilike", markerPattern(w.draft!.orderId)]);
+    const rows = await this.client.searchRead("sale.sale", ["OR", ...patterns], saleFields, {
+      order: [["id", "ASC"]],
+    });
+    const counts = new Map<number, number>();
+    for (const r of rows) {
+      const id = parseMarker(r.comment)?.orderId;
+      if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    if (![...counts.values()].some((n) => n > 1)) return;
+    const oldest = await this.oldestSales(rows);
+    for (const w of created) {
+      const kept = oldest.get(w.draft!.orderId);
+      if (!kept || kept.id === w.saleId) continue;
+      Object.assign(w, {
+        saleId: kept.id,
+        state: kept.state,
+        sale: kept,
+        action: "unchanged",
+        touched: false,
+      });
+    }
+  }
+
   // 3 + 4. parties, products, sales -------------------------------------------------
   private async writeContent(): Promise<void> {
     const work = this.live().filter((w) => w.action === "created" || w.action === "updated");
@@ -441,7 +538,9 @@ class PageImport {
       };
     }
     this.check();
-    await this.createSales(work.filter((w) => !w.error && w.action === "created"));
+    const created = work.filter((w) => !w.error && w.action === "created");
+    await this.createSales(created);
+    await this.keepOldest(created.filter((w) => !w.error));
     await this.updateSales(work.filter((w) => !w.error && w.action === "updated"));
   }
 
@@ -625,7 +724,8 @@ class PageImport {
       for (const { w, button, before } of pressed) {
         const now = states.get(w.saleId!);
         w.touched = true;
-        if (now && expectedAfter(button, before).includes(now)) {
+        if (now && (expectedAfter(button, before).includes(now) || now !== before)) {
+          // Moved as asked, or on by another runtime: the next round decides from the state read back.
           w.state = now;
           continue;
         }
