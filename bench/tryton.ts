@@ -10,10 +10,12 @@
  *  - pack, import only: the state map sends every order to `draft` (no workflow), and
  *  - the ceiling: a bare `create` of the same prepared sales, page by page, with parties and
  *    products already there: ratio = pack import rate ÷ bare create rate (same sales, same
- *    pages, same server).
+ *    pages, same server);
+ *  - the workflow ceiling: the same bare create, then per page one `quote` and `confirm` in
+ *    the pack's chunk size of the sales the default state map moves on, nothing else: what
+ *    the default workflow costs Tryton itself, to compare the pack's workflow run with.
  */
-import { validateOrder, type MagentoOrder } from "../src/magento/schema";
-import { generateOrders } from "../src/sandbox/magento";
+import type { MagentoOrder } from "../src/magento/schema";
 import { PartyMatcher } from "../src/tryton/party-match";
 import { ProductMatcher } from "../src/tryton/product-match";
 import { ReferenceData } from "../src/tryton/reference-data";
@@ -27,7 +29,7 @@ import {
   type SaleDraft,
 } from "../src/tryton/sale-mapping";
 import { stateMapFrom, targetFor } from "../src/tryton/state-map";
-import { itemsPerOrder, magentoClient, magentoWith, pages, SEED } from "./magento";
+import { itemsPerOrder, magentoClient, magentoWith, pages, prefetched } from "./magento";
 import { now, RpcProfile, since } from "./measure";
 import type { BenchTrytonFixtures, BenchTrytonServer } from "./tryton-server";
 
@@ -68,8 +70,12 @@ export interface TrytonBenchResult {
   naive: RunFigures;
   packImport: RunFigures;
   ceiling: { sales: number; seconds: number; salesPerSecond: number; calls: number };
+  /** Bare create + quote + confirm (same chunks) of the same sales: what the default workflow costs Tryton itself. */
+  workflowCeiling: { sales: number; seconds: number; salesPerSecond: number; calls: number };
   speedupVsNaive: number;
   ratioToBatchCeiling: number;
+  /** Pack with the default workflow ÷ the workflow ceiling. */
+  ratioToWorkflowCeiling: number;
   callsPerOrder: number;
 }
 
@@ -171,7 +177,7 @@ async function runPack(
   let firstPage: { orders: number; calls: number } | undefined;
   const saleOrders: number[] = [];
   const started = now();
-  for await (const page of pull()) {
+  for await (const page of prefetched(pull())) {
     const { results } = await importer.importOrders(page.orders);
     orders += page.orders.length;
     for (const r of results) {
@@ -352,11 +358,16 @@ async function runNaive(
   return figures(orders, sales, failed, since(started), profile);
 }
 
-/** Bare `create` of the same prepared sales, page by page; parties, addresses and products made beforehand (untimed). */
+/**
+ * Bare `create` of the same prepared sales, page by page; parties, addresses and products made
+ * beforehand (untimed). With `workflow`, each page then gets what the pack's default state map
+ * asks for and nothing else: one `quote` of the page, `confirm` in the pack's chunk size.
+ */
 async function runCeiling(
   server: BenchTrytonServer,
   salePages: MagentoOrder[][],
   settings: ImportSettings,
+  workflow = false,
 ): Promise<TrytonBenchResult["ceiling"]> {
   const client = clientFor(server);
   await client.login();
@@ -366,7 +377,7 @@ async function runCeiling(
   const catalog = new ProductMatcher(client, reference);
   const unit = await reference.unitBySymbol("u");
   const [category] = await client.search("product.category", [["accounting", "=", true]], { limit: 1 });
-  const prepared: Array<Record<string, unknown>[]> = [];
+  const prepared: Array<Array<{ values: Record<string, unknown>; confirm: boolean; quote: boolean }>> = [];
   for (const page of salePages) {
     const drafts: SaleDraft[] = [];
     for (const order of page) {
@@ -383,14 +394,36 @@ async function runCeiling(
       drafts.flatMap((d) => {
         const ids = resolved.get(d.orderId);
         const currency = currencies.get(d.currencyCode);
-        return ids && currency ? [saleValues(d, { ...ids, currency: currency.id, products })] : [];
+        const target = targetFor(options.stateMap, d.magentoState);
+        return ids && currency
+          ? [
+              {
+                values: saleValues(d, { ...ids, currency: currency.id, products }),
+                quote: target !== "draft",
+                confirm: target === "confirmed" || target === "processing",
+              },
+            ]
+          : [];
       }),
     );
   }
   const profile = new RpcProfile(client);
   const started = now();
   let sales = 0;
-  for (const values of prepared) sales += (await client.create("sale.sale", values)).length;
+  for (const page of prepared) {
+    const ids = await client.create(
+      "sale.sale",
+      page.map((p) => p.values),
+    );
+    sales += ids.length;
+    if (!workflow) continue;
+    const quote = ids.filter((_, i) => page[i]?.quote);
+    if (quote.length) await client.button("sale.sale", "quote", quote);
+    const confirm = ids.filter((_, i) => page[i]?.confirm);
+    for (let i = 0; i < confirm.length; i += options.confirmChunk) {
+      await client.button("sale.sale", "confirm", confirm.slice(i, i + options.confirmChunk));
+    }
+  }
   const seconds = since(started);
   return { sales, seconds, salesPerSecond: sales / seconds, calls: profile.total };
 }
@@ -438,6 +471,17 @@ export async function benchTryton(
     const ceiling = await runCeiling(server, salePages, ceilingSettings);
     opts.log(`  ${ceiling.seconds.toFixed(1)} s`);
 
+    const workflowSales = new Set(pack.saleOrders);
+    const workflowPages: MagentoOrder[][] = [];
+    for (let i = 0; i < all.length; i += opts.pageSize) {
+      workflowPages.push(all.slice(i, i + opts.pageSize).filter((o) => workflowSales.has(o.entity_id)));
+    }
+    opts.log(
+      `tryton: workflow ceiling, bare create + quote + confirm of the same ${workflowSales.size} sales…`,
+    );
+    const workflowCeiling = await runCeiling(server, workflowPages, await fresh(), true);
+    opts.log(`  ${workflowCeiling.seconds.toFixed(1)} s`);
+
     const drafts = all.flatMap((o) => {
       const m = mapOrder(o, new SaleImporter(clientFor(server), ceilingSettings).options);
       return m.ok ? [m.draft] : [];
@@ -452,19 +496,13 @@ export async function benchTryton(
       naive,
       packImport: importFigures,
       ceiling,
+      workflowCeiling,
       speedupVsNaive: pack.ordersPerSecond / naive.ordersPerSecond,
       ratioToBatchCeiling: packImport.salesPerSecond / ceiling.salesPerSecond,
+      ratioToWorkflowCeiling: pack.salesPerSecond / workflowCeiling.salesPerSecond,
       callsPerOrder: pack.steadyCallsPerOrder,
     };
   } finally {
     await magento.stop();
   }
-}
-
-/** For the CPU scenario: validated orders of the same generator. */
-export function validatedOrders(count: number): MagentoOrder[] {
-  return generateOrders(count, SEED).flatMap((raw) => {
-    const checked = validateOrder(raw);
-    return checked.ok ? [checked.order] : [];
-  });
 }

@@ -1,0 +1,283 @@
+/**
+ * What `npm run bench` prints: the targets table (markdown, also what docs/benchmarks.md
+ * holds), the details and profiles of each scenario, and with `--json` one JSON object last.
+ */
+import type { CpuBenchResult } from "./cpu";
+import { round, sig } from "./measure";
+import type { MemoryBenchResult } from "./memory";
+import type { SalesforceBenchResult } from "./salesforce";
+import type { TrytonBenchResult } from "./tryton";
+
+export interface Machine {
+  date: string;
+  node: string;
+  nodeRed: string;
+  tryton?: string;
+  os: string;
+  cpus: string;
+  memoryGb: number;
+  loadAverage: number[];
+}
+
+export interface BenchResults {
+  mode: "full" | "quick";
+  machine: Machine;
+  seconds: number;
+  cpu?: CpuBenchResult;
+  tryton?: TrytonBenchResult;
+  salesforce?: SalesforceBenchResult;
+  memory?: MemoryBenchResult;
+}
+
+interface Row {
+  scenario: string;
+  metric: string;
+  measured: string;
+  target: string;
+  met?: boolean;
+}
+
+const yes = (ok: boolean | undefined) => (ok === undefined ? "—" : ok ? "yes" : "**no**");
+const n = (v: number, digits = 3) => String(sig(v, digits));
+
+/** Peak at the larger stream within 20 % of the smaller one counts as flat. */
+export const FLAT_GROWTH = 1.2;
+
+function rows(r: BenchResults): Row[] {
+  const out: Row[] = [];
+  const s = r.salesforce;
+  if (s) {
+    const head = `Magento → Salesforce (${s.orders.toLocaleString("en")} orders, ${s.latencyMs} ms/call)`;
+    out.push(
+      {
+        scenario: head,
+        metric: "API calls per order (steady state)",
+        measured: `${n(s.callsPerOrder)} (${n(s.pack.callsPerOrder)} overall)`,
+        target: "≤ 0.01",
+        met: s.callsPerOrder <= 0.01,
+      },
+      {
+        scenario: head,
+        metric: "orders/s, pack",
+        measured: n(s.ordersPerSecond),
+        target: "",
+      },
+      {
+        scenario: head,
+        metric: `speed-up vs naive (rate vs rate; naive ${n(s.naive.steadyOrdersPerSecond)} orders/s on ${s.naive.orders} orders, ${n(s.naive.steadyCallsPerOrder)} calls/order)`,
+        measured: `${n(s.speedupVsNaive)}×`,
+        target: "≥ 100×",
+        met: s.speedupVsNaive >= 100,
+      },
+    );
+  }
+  const t = r.tryton;
+  if (t) {
+    const head = `Magento → Tryton 6.0 (${t.orders.toLocaleString("en")} orders, ${n(t.linesPerOrder)} lines each)`;
+    out.push(
+      {
+        scenario: head,
+        metric: "RPC calls per order (steady state, default workflow)",
+        measured: `${n(t.callsPerOrder)} (${n(t.pack.callsPerOrder)} overall)`,
+        target: "≤ 0.2",
+        met: t.callsPerOrder <= 0.2,
+      },
+      {
+        scenario: head,
+        metric: "orders/s, pack (default workflow: quote, confirm + process)",
+        measured: n(t.pack.ordersPerSecond),
+        target: "",
+      },
+      {
+        scenario: head,
+        metric: `speed-up vs naive (naive ${n(t.naive.ordersPerSecond)} orders/s on ${t.naive.orders} orders, ${n(t.naive.callsPerOrder)} calls/order)`,
+        measured: `${n(t.speedupVsNaive)}×`,
+        target: "≥ 5×",
+        met: t.speedupVsNaive >= 5,
+      },
+      {
+        scenario: head,
+        metric: `ratio to bare batch create (import only: pack ${n(t.packImport.salesPerSecond)} vs bare ${n(t.ceiling.salesPerSecond)} sales/s)`,
+        measured: `${round(t.ratioToBatchCeiling * 100, 0)} %`,
+        target: "≥ 70 %",
+        met: t.ratioToBatchCeiling >= 0.7,
+      },
+      {
+        scenario: head,
+        metric: `ratio to bare create + quote + confirm (default workflow: pack ${n(t.pack.salesPerSecond)} vs bare ${n(t.workflowCeiling.salesPerSecond)} sales/s)`,
+        measured: `${round(t.ratioToWorkflowCeiling * 100, 0)} %`,
+        target: "",
+      },
+    );
+  }
+  const m = r.memory;
+  if (m) {
+    const [small, large] = m.runs;
+    const head = `Memory: Node-RED streaming Magento → Salesforce (${m.latencyMs} ms/call)`;
+    out.push(
+      {
+        scenario: head,
+        metric: `peak RSS at ${small?.orders.toLocaleString("en")} orders`,
+        measured: `${round(m.peakRssMb10k, 0)} MB`,
+        target: "≤ 250 MB",
+        met: m.peakRssMb10k <= 250,
+      },
+      {
+        scenario: head,
+        metric: `peak RSS at ${large?.orders.toLocaleString("en")} orders`,
+        measured: `${round(m.peakRssMb100k, 0)} MB`,
+        target: "≤ 250 MB",
+        met: m.peakRssMb100k <= 250,
+      },
+      {
+        scenario: head,
+        metric: "flat in N (peak at the larger ÷ the smaller)",
+        measured: `${n(m.growth)}`,
+        target: `≤ ${FLAT_GROWTH}`,
+        met: m.growth <= FLAT_GROWTH,
+      },
+    );
+  }
+  const c = r.cpu;
+  if (c) {
+    out.push({
+      scenario: `CPU (${c.orders.toLocaleString("en")} generated orders, no I/O)`,
+      metric: `µs per order: validate ${n(c.parts.validate)} + Tryton mapping ${n(c.parts.tryton)} + Salesforce mapping ${n(c.parts.salesforce)}`,
+      measured: `${n(c.microsPerOrder)} µs`,
+      target: "report",
+    });
+  }
+  return out;
+}
+
+export function targetsTable(r: BenchResults): string {
+  const lines = ["| Scenario | Metric | Measured | Target | Met |", "| --- | --- | --- | --- | --- |"];
+  let last = "";
+  for (const row of rows(r)) {
+    const scenario = row.scenario === last ? "" : row.scenario;
+    last = row.scenario;
+    lines.push(
+      `| ${scenario} | ${row.metric} | ${row.measured} | ${row.target} | ${row.target ? yes(row.met) : ""} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+export function machineLine(m: Machine): string {
+  return (
+    `${m.date} · Node ${m.node} · Node-RED ${m.nodeRed}${m.tryton ? ` · trytond ${m.tryton}` : ""} · ` +
+    `${m.os} · ${m.cpus} · ${m.memoryGb} GB · load average ${m.loadAverage.map((l) => l.toFixed(1)).join(" ")}`
+  );
+}
+
+function profileLines(title: string, profile: TrytonBenchResult["pack"]["profile"]): string[] {
+  return [
+    `  ${title}:`,
+    ...profile.map(
+      (p) =>
+        `    ${p.method.padEnd(40)} ${String(p.calls).padStart(5)} calls ${p.seconds.toFixed(2).padStart(8)} s ${String(round(p.share * 100, 0)).padStart(4)} %`,
+    ),
+  ];
+}
+
+/** Where the time went, per scenario (for the table's misses). */
+export function details(r: BenchResults): string {
+  const out: string[] = [];
+  const s = r.salesforce;
+  if (s) {
+    out.push(
+      `Salesforce: ${s.orders} orders, ${n(s.itemsPerOrder)} Magento items and ${n(s.orderItemsPerOrder)} OrderItems (with shipping/discount/tax lines) per order`,
+      `  pack:  ${s.pack.seconds.toFixed(1)} s, ${s.pack.apiCalls} API calls ${JSON.stringify(s.pack.routes)}, first page ${s.pack.firstPageCalls} calls, ${s.pack.failed} failed`,
+      `  naive: ${s.naive.seconds.toFixed(1)} s for ${s.naive.orders} orders, ${s.naive.apiCalls} API calls ${JSON.stringify(s.naive.routes)}, ${s.naive.failed} failed; ` +
+        `rate over the second half ${n(s.naive.steadyOrdersPerSecond)} orders/s (${n(s.naive.ordersPerSecond)} overall)`,
+    );
+  }
+  const t = r.tryton;
+  if (t) {
+    out.push(
+      `Tryton: ${t.orders} orders, ${n(t.itemsPerOrder)} Magento items and ${n(t.linesPerOrder)} sale lines (with shipping/discount) per order`,
+      `  pack, default workflow: ${t.pack.seconds.toFixed(1)} s, ${t.pack.sales} sales, ${t.pack.calls} calls, ${t.pack.failed} failed`,
+      ...profileLines("where the time goes", t.pack.profile),
+      `  naive, default workflow: ${t.naive.seconds.toFixed(1)} s for ${t.naive.orders} orders, ${t.naive.sales} sales, ${t.naive.calls} calls, ${t.naive.failed} failed`,
+      ...profileLines("where the time goes", t.naive.profile),
+      `  pack, import only: ${t.packImport.seconds.toFixed(1)} s, ${t.packImport.sales} sales, ${t.packImport.calls} calls`,
+      ...profileLines("where the time goes", t.packImport.profile),
+      `  bare create: ${t.ceiling.seconds.toFixed(1)} s for ${t.ceiling.sales} sales in ${t.ceiling.calls} calls`,
+      `  bare create + quote + confirm: ${t.workflowCeiling.seconds.toFixed(1)} s for ${t.workflowCeiling.sales} sales in ${t.workflowCeiling.calls} calls`,
+    );
+  }
+  const m = r.memory;
+  if (m) {
+    for (const run of m.runs) {
+      out.push(
+        `Memory: ${run.orders} orders in ${run.seconds.toFixed(1)} s (${n(run.ordersPerSecond)} orders/s), ` +
+          `RSS idle ${round(run.idleRssMb, 0)} MB, at ${Object.entries(run.rssAt)
+            .map(([k, v]) => `${k} ${round(v, 0)} MB`)
+            .join(", ")}, peak ${round(run.peakRssMb, 0)} MB${run.stalled ? " — STALLED" : ""}`,
+      );
+    }
+  }
+  return out.join("\n");
+}
+
+/** The JSON object `--json` prints last. */
+export function jsonOf(r: BenchResults): Record<string, unknown> {
+  const t = r.tryton;
+  const s = r.salesforce;
+  const m = r.memory;
+  return {
+    mode: r.mode,
+    machine: r.machine,
+    seconds: round(r.seconds, 1),
+    salesforce: s
+      ? {
+          orders: s.orders,
+          latencyMs: s.latencyMs,
+          callsPerOrder: s.callsPerOrder,
+          callsPerOrderOverall: s.pack.callsPerOrder,
+          speedupVsNaive: s.speedupVsNaive,
+          ordersPerSecond: s.ordersPerSecond,
+          naive: {
+            orders: s.naive.orders,
+            ordersPerSecond: s.naive.steadyOrdersPerSecond,
+            callsPerOrder: s.naive.steadyCallsPerOrder,
+          },
+          routes: s.pack.routes,
+        }
+      : null,
+    tryton: t
+      ? {
+          orders: t.orders,
+          linesPerOrder: t.linesPerOrder,
+          callsPerOrder: t.callsPerOrder,
+          callsPerOrderOverall: t.pack.callsPerOrder,
+          speedupVsNaive: t.speedupVsNaive,
+          ratioToBatchCeiling: t.ratioToBatchCeiling,
+          ratioToWorkflowCeiling: t.ratioToWorkflowCeiling,
+          ordersPerSecond: t.pack.ordersPerSecond,
+          importOnly: {
+            salesPerSecond: t.packImport.salesPerSecond,
+            callsPerOrder: t.packImport.callsPerOrder,
+          },
+          bareCreate: { salesPerSecond: t.ceiling.salesPerSecond },
+          bareWorkflow: { salesPerSecond: t.workflowCeiling.salesPerSecond },
+          naive: {
+            orders: t.naive.orders,
+            ordersPerSecond: t.naive.ordersPerSecond,
+            callsPerOrder: t.naive.callsPerOrder,
+          },
+          profile: t.pack.profile,
+        }
+      : null,
+    memory: m
+      ? {
+          orders: m.runs.map((run) => run.orders),
+          peakRssMb10k: m.peakRssMb10k,
+          peakRssMb100k: m.peakRssMb100k,
+          growth: m.growth,
+          runs: m.runs,
+        }
+      : null,
+    cpu: r.cpu ? { microsPerOrder: r.cpu.microsPerOrder, parts: r.cpu.parts, orders: r.cpu.orders } : null,
+  };
+}
