@@ -1,0 +1,150 @@
+/**
+ * Helpers for driving the example flows in the real editor: switch flow tabs, click inject
+ * buttons, read node status texts, and wait for (and open up) debug sidebar messages the way a
+ * user would read them.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import type { Locator, Page } from "playwright-core";
+import { REPO_ROOT, type FlowNode } from "../../src/sandbox/node-red-runtime";
+
+export const EXAMPLES_DIR = path.join(REPO_ROOT, "examples");
+
+/** The example files (names without `.json`), in the order the Import › Examples menu lists them. */
+export function exampleNames(): string[] {
+  return readdirSync(EXAMPLES_DIR)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => f.replace(/\.json$/, ""))
+    .sort((a, b) => a.localeCompare(b));
+}
+
+export function readExample(name: string): FlowNode[] {
+  return JSON.parse(readFileSync(path.join(EXAMPLES_DIR, `${name}.json`), "utf8")) as FlowNode[];
+}
+
+type RED = {
+  workspaces: { show(id: string): void; active(): string };
+  nodes: { eachWorkspace(cb: (ws: { id: string; label: string }) => void): void };
+};
+
+/** Bring a flow tab to the front by clicking it (or through the tab menu when it is scrolled away). */
+export async function showFlow(page: Page, tabId: string): Promise<void> {
+  const tab = page.locator(`#red-ui-tab-${tabId} a.red-ui-tab-label`);
+  if (await tab.isVisible()) await tab.click();
+  else await page.evaluate((id) => (window as unknown as { RED: RED }).RED.workspaces.show(id), tabId);
+  await page.locator(`#red-ui-tab-${tabId}.active`).waitFor({ timeout: 5_000 });
+}
+
+/** Click the button on the left of an inject node. */
+export async function clickInject(page: Page, nodeId: string): Promise<void> {
+  const button = page.locator(
+    `g.red-ui-flow-node-group[id='${nodeId}'] .red-ui-flow-node-button rect.red-ui-flow-node-button-button`,
+  );
+  await button.waitFor({ state: "visible", timeout: 10_000 });
+  await button.click();
+}
+
+/** The status text under a node on the workspace ("" when it has none). */
+export async function nodeStatus(page: Page, nodeId: string): Promise<string> {
+  const label = page.locator(`g.red-ui-flow-node-group[id='${nodeId}'] .red-ui-flow-node-status-label`);
+  return ((await label.count()) ? await label.first().textContent() : "")?.trim() ?? "";
+}
+
+/** Wait until a node's status text matches. */
+export async function waitForStatus(
+  page: Page,
+  nodeId: string,
+  pattern: RegExp,
+  timeoutMs = 30_000,
+): Promise<string> {
+  const started = Date.now();
+  let text = "";
+  while (Date.now() - started < timeoutMs) {
+    text = await nodeStatus(page, nodeId);
+    if (pattern.test(text)) return text;
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`status of ${nodeId} is "${text}", expected ${pattern}`);
+}
+
+/** Debug sidebar messages of the debug node named `name`, oldest first. */
+export function debugMessages(page: Page, name: string): Locator {
+  return page.locator(".red-ui-debug-msg").filter({
+    has: page.locator(".red-ui-debug-msg-name", { hasText: new RegExp(`^node: ${escape(name)}$`) }),
+  });
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Remembers how many messages a debug node has shown, so `next` can wait for the first one
+ * that arrives afterwards (whatever triggered it: a click or the flow's own timer).
+ */
+export class DebugWatch {
+  private constructor(
+    private readonly page: Page,
+    readonly name: string,
+    private readonly before: number,
+  ) {}
+
+  static async start(page: Page, name: string): Promise<DebugWatch> {
+    return new DebugWatch(page, name, await debugMessages(page, name).count());
+  }
+
+  /** The first new message; its header ("msg.payload : array[3]") and payload text after opening it up until `needles` show. */
+  async next(needles: string[] = [], timeoutMs = 30_000): Promise<{ header: string; text: string }> {
+    const message = debugMessages(this.page, this.name).nth(this.before);
+    await message.waitFor({ state: "visible", timeout: timeoutMs }).catch((err: Error) => {
+      throw new Error(`no new message from debug node "${this.name}" within ${timeoutMs} ms`, { cause: err });
+    });
+    await message.scrollIntoViewIfNeeded();
+    const header = (await message.locator(".red-ui-debug-msg-topic").innerText()).trim();
+    const text = await expandUntil(message, needles);
+    return { header, text };
+  }
+}
+
+/**
+ * Open the collapsed parts of a debug message (arrays, groups of ten, objects), first to last,
+ * until every needle is in its text or nothing is left to open; returns the text.
+ */
+export async function expandUntil(message: Locator, needles: string[], maxClicks = 120): Promise<string> {
+  const payload = message.locator(".red-ui-debug-msg-payload");
+  const has = (text: string) => needles.every((n) => text.includes(n));
+  let text = await payload.innerText();
+  for (let clicks = 0; clicks < maxClicks && !has(text); clicks++) {
+    // arrays and objects (.red-ui-debug-msg-element) and groups of ten (.red-ui-debug-msg-object-entry)
+    const closed = payload.locator(".collapsed > .red-ui-debug-msg-expandable");
+    if ((await closed.count()) === 0) break;
+    await closed.first().click();
+    text = await payload.innerText();
+  }
+  return text;
+}
+
+/** Whether a process is still alive. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function until<T>(
+  what: string,
+  probe: () => T | undefined | null | false,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
