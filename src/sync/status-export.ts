@@ -219,7 +219,7 @@ export class StatusExporter {
     const cursor: StatusCursor = {
       since: stored?.since ?? null,
       exported: { ...(stored?.exported ?? {}) },
-      retry: [],
+      retry: [...(stored?.retry ?? [])],
     };
     opts.progress?.("reading Tryton…");
 
@@ -306,6 +306,8 @@ export class StatusExporter {
       }
     }
     if (cursor) {
+      // Saved after every page: a run that stops half-way keeps the retries of the pages not reached.
+      cursor.retry = cursor.retry.filter((id) => !saleIds.includes(id));
       for (const r of results) {
         const sale = statuses.find((s) => s.saleId === r.saleId)!;
         if (r.action !== "failed") {
