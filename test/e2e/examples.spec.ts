@@ -9,7 +9,17 @@
  */
 import assert from "node:assert/strict";
 import path from "node:path";
-import { DEMO_SHOP_SEED, prepareTrytonSimulator, startDemo, type Demo } from "../../src/sandbox/demo";
+import {
+  configureFlows,
+  DEMO_SHOP_SEED,
+  magentoFromEnv,
+  prepareTrytonSimulator,
+  salesforceFromEnv,
+  startDemo,
+  trytonFromEnv,
+  type Demo,
+  type DemoTargets,
+} from "../../src/sandbox/demo";
 import { cancelSale, placeOrder } from "../../src/sandbox/demo-activity";
 import { defaultAdmin, defaultIntegration } from "../../src/sandbox/magento";
 import { startSalesforceSimulator } from "../../src/sandbox/salesforce";
@@ -167,6 +177,79 @@ describe("examples: the files under examples/", () => {
     } finally {
       await fresh.stop();
     }
+  });
+});
+
+describe("examples: the demo's configuration (npm start)", () => {
+  it("uses the simulators unless MAGENTO_URL, TRYTON_URL or SALESFORCE_LOGIN_URL is set", () => {
+    assert.equal(magentoFromEnv({}), null);
+    assert.equal(trytonFromEnv({}), null);
+    assert.equal(salesforceFromEnv({}), null);
+  });
+
+  it("names what is missing for a real server", () => {
+    assert.throws(
+      () => trytonFromEnv({ TRYTON_URL: "http://erp:8000" }),
+      /TRYTON_DATABASE, TRYTON_PASSWORD are not set/,
+    );
+    assert.throws(
+      () => salesforceFromEnv({ SALESFORCE_LOGIN_URL: "production", SALESFORCE_CLIENT_ID: "id" }),
+      /SALESFORCE_AUTH=password .*client secret \(consumer secret\), username, password/,
+    );
+    assert.throws(
+      () => salesforceFromEnv({ SALESFORCE_LOGIN_URL: "sandbox", SALESFORCE_AUTH: "magic" }),
+      /SALESFORCE_AUTH=magic/,
+    );
+    assert.throws(() => magentoFromEnv({ MAGENTO_URL: "https://shop" }), /MAGENTO_TOKEN/);
+    assert.throws(
+      () =>
+        trytonFromEnv({
+          TRYTON_URL: "http://erp:8000",
+          TRYTON_DATABASE: "db",
+          TRYTON_PASSWORD: "p",
+          TRYTON_TAX_MAP: "{20:",
+        }),
+      /TRYTON_TAX_MAP is not JSON/,
+    );
+  });
+
+  it("points the example flows at real servers with their credentials, kept out of the flows", () => {
+    const targets: DemoTargets = {
+      magento: magentoFromEnv({ MAGENTO_URL: "https://shop.example", MAGENTO_TOKEN: "tok-1234" })!,
+      tryton: trytonFromEnv({
+        TRYTON_URL: "https://erp.example",
+        TRYTON_DATABASE: "prod",
+        TRYTON_PASSWORD: "pw-1234",
+        TRYTON_TAX_MAP: '{"19":[12]}',
+      })!,
+      salesforce: salesforceFromEnv({
+        SALESFORCE_LOGIN_URL: "https://acme.my.salesforce.com",
+        SALESFORCE_AUTH: "client_credentials",
+        SALESFORCE_CLIENT_ID: "cid",
+        SALESFORCE_CLIENT_SECRET: "csecret",
+      })!,
+    };
+    const { flows, credentials } = configureFlows(readExample("flows"), targets);
+    const byType = (type: string) => flows.filter((n) => n.type === type);
+    assert.deepEqual(
+      byType("magento-config").map((n) => [n.baseUrl, n.authMode]),
+      [["https://shop.example", "bearer"]],
+    );
+    assert.deepEqual(
+      byType("tryton-config").map((n) => [n.url, n.database]),
+      [["https://erp.example", "prod"]],
+    );
+    assert.deepEqual(
+      byType("salesforce-config").map((n) => [n.loginUrl, n.customUrl, n.authMode]),
+      [["custom", "https://acme.my.salesforce.com", "client_credentials"]],
+    );
+    for (const n of byType("tryton-sale-out")) assert.equal(n.taxMap, '{"19":[12]}');
+    assert.deepEqual(credentials, {
+      "ob-magento": { token: "tok-1234" },
+      "ob-tryton": { username: "admin", password: "pw-1234" },
+      "ob-salesforce": { clientId: "cid", clientSecret: "csecret" },
+    });
+    assert.ok(!JSON.stringify(flows).includes("pw-1234"), "secrets travel apart from the flows");
   });
 });
 
