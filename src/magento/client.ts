@@ -1,8 +1,14 @@
 import http from "node:http";
 import https from "node:https";
-import axios, { type AxiosInstance } from "axios";
+import axios, { type AxiosError, type AxiosInstance, type AxiosRequestConfig } from "axios";
 import { z } from "zod";
-import { applyRetry, defaultRetryPolicy, type RetryOptions, type RetryPolicy } from "../sync/retry";
+import {
+  applyRetry,
+  defaultRetryPolicy,
+  isRetryableError,
+  type RetryOptions,
+  type RetryPolicy,
+} from "../sync/retry";
 import {
   AdminTokenSession,
   adminTokenTtlMs,
@@ -36,6 +42,21 @@ export interface RequestOptions {
   body?: unknown;
   storeCode?: string;
   signal?: AbortSignal;
+  /**
+   * A write that must not happen twice (ship, invoice, cancel, comment): repeated only when
+   * Magento surely did not act (429, 503, connection refused). After a reset or a 500 the
+   * error goes up, and the caller reads the order before writing again.
+   */
+  write?: boolean;
+}
+
+const notSentCodes = new Set(["ECONNREFUSED", "EAI_AGAIN", "ENETUNREACH", "ENETDOWN", "EHOSTUNREACH"]);
+
+function writeMayRetry(e: AxiosError): boolean {
+  if (!isRetryableError(e)) return false;
+  const status = e.response?.status;
+  if (status !== undefined) return status === 429 || status === 503;
+  return e.code !== undefined && notSentCodes.has(e.code);
 }
 
 export const storeViewSchema = z.looseObject({
@@ -278,14 +299,16 @@ export class MagentoClient {
       headers["Content-Type"] = "application/json";
     }
     try {
-      const res = await this.http.request<string>({
+      const config: AxiosRequestConfig & { "axios-retry"?: unknown } = {
         method,
         url,
         data,
         headers,
         signal,
         timeout: this.timeoutMs,
-      });
+      };
+      if (opts.write) config["axios-retry"] = { retryCondition: writeMayRetry };
+      const res = await this.http.request<string>(config);
       return parseBody<T>(res.data, call);
     } catch (err) {
       throw fromRequestError(err, call);

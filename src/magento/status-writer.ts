@@ -8,6 +8,9 @@
  *   items as `{order_item_id, qty}` (bundles by their parent only) and answer the new id.
  * - `POST /V1/orders/:id/comments` with the order's current status: Magento copies a history
  *   entry's status onto the order, and a missing one is not safe on every 2.x version.
+ * - Every write is sent as a `write` request: repeated only when Magento surely did not act,
+ *   since a second partial shipment or invoice after a lost answer would ship twice. The next
+ *   export run reads the order and decides again.
  */
 import type { MagentoClient } from "./client";
 import { MagentoError } from "./errors";
@@ -62,7 +65,10 @@ export class StatusWriter {
 
   async cancel(orderId: number, signal?: AbortSignal): Promise<WriteOutcome> {
     try {
-      const answer = await this.client.request<unknown>("POST", `/V1/orders/${orderId}/cancel`, { signal });
+      const answer = await this.client.request<unknown>("POST", `/V1/orders/${orderId}/cancel`, {
+        signal,
+        write: true,
+      });
       if (answer === true) return { ok: true };
       return {
         ok: false,
@@ -89,6 +95,7 @@ export class StatusWriter {
           },
         },
         signal,
+        write: true,
       });
       return { ok: true };
     } catch (err) {
@@ -107,6 +114,7 @@ export class StatusWriter {
           tracks: req.tracks,
         },
         signal,
+        write: true,
       });
       return { ok: true, ...(typeof id === "number" ? { id } : {}) };
     } catch (err) {
@@ -125,6 +133,7 @@ export class StatusWriter {
           ...(req.comment ? { comment: { comment: req.comment, is_visible_on_front: 0 } } : {}),
         },
         signal,
+        write: true,
       });
       return { ok: true, ...(typeof id === "number" ? { id } : {}) };
     } catch (err) {

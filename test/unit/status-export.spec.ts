@@ -148,6 +148,43 @@ describe("status exporter (simulators)", function () {
     assert.deepEqual(cursor.value!.retry, []);
   });
 
+  it("never repeats a write Magento may have done: a ship answered 500 is sent once; 503 (not done) is repeated", async () => {
+    const retrying = new MagentoClient({
+      baseUrl: magento.url,
+      auth: { kind: "bearer", token: defaultIntegration.accessToken },
+      retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
+    });
+    try {
+      const sale = await imported(45, "processing");
+      const [shipment] = await desk.openShipments(sale);
+      await desk.ship(shipment!, "R-1");
+      const exp = new StatusExporter(client, retrying, { referencePrefix: PREFIX });
+      const cursor = memoryCursor();
+      magento.setFaults({ rate: 1, kinds: ["500"], routes: /ship$/ });
+      magento.resetCounters();
+      const failed = await run(exp, cursor);
+      assert.deepEqual(failed.results[0]!.error?.code, "http_500");
+      assert.equal(magento.counters["POST /V1/order/:orderId/ship"], 1, "not repeated");
+      magento.setFaults({ rate: 1, kinds: ["503"], routes: /ship$/, seed: 2 });
+      magento.resetCounters();
+      await run(exp, cursor);
+      assert.equal(
+        magento.counters["POST /V1/order/:orderId/ship"],
+        3,
+        "503: Magento did not act, so repeated",
+      );
+      magento.setFaults(undefined);
+      const done = await run(exp, cursor);
+      assert.deepEqual(
+        done.results.map((r) => r.sent),
+        [["ship"]],
+      );
+      assert.equal(magento.shipments.size, 1);
+    } finally {
+      retrying.close();
+    }
+  });
+
   it("writes nothing for a sale whose reference is not the Magento order's number, or whose order is gone", async () => {
     const moved = await imported(51, "new");
     const gone = await imported(52, "new");
