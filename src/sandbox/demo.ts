@@ -512,7 +512,13 @@ export async function main(): Promise<void> {
   try {
     demo = await startDemo();
   } catch (err) {
-    console.error(`The demo could not start: ${(err as Error).message}`);
+    const message = (err as Error).message;
+    console.error(`The demo could not start: ${message}`);
+    if (/EADDRINUSE/.test(message)) {
+      console.error(
+        "A port is taken (another demo still running?): choose others with PORT, MAGENTO_SIM_PORT, TRYTON_SIM_PORT, SALESFORCE_SIM_PORT.",
+      );
+    }
     process.exit(1);
   }
   if (stopping) await shutdown(demo);

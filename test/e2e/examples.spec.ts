@@ -398,6 +398,14 @@ describe("e2e: the example flows in the real editor, as npm start deploys them",
     for (const o of wanted)
       assert.ok(salesforceOrder(o.increment_id), `#${o.increment_id} (${o.status}) pushed`);
     assert.equal(salesforce.db.count("Order"), wanted.length);
+
+    // pushing everything again changes nothing: keyed upserts and the sync hash
+    const again = await DebugWatch.start(page, "Salesforce results");
+    await clickInject(page, "ob3-reset");
+    const repeat = await again.next();
+    assert.match(repeat.header, /msg\.payload : array\[\d+\]/);
+    await waitForStatus(page, "ob3-push", /^\d+ same/);
+    assert.equal(salesforce.db.count("Order"), wanted.length, "no Order twice");
   });
 
   it("Webhook: POST /orderbridge/magento-order answers 200 at once and the order reaches Salesforce", async () => {
@@ -418,6 +426,12 @@ describe("e2e: the example flows in the real editor, as npm start deploys them",
     const { text } = await results.next([increment, '"created"']);
     assert.ok(text.includes('"created"'), `webhook result:\n${text}`);
     await until(`Salesforce Order for #${increment}`, () => salesforceOrder(increment));
+
+    // the inject button sends the same body without HTTP
+    const simulated = await DebugWatch.start(page, "webhook results");
+    await clickInject(page, "ob5-simulate");
+    const { text: nineteen } = await simulated.next(['"salesforce"']);
+    assert.match(nineteen, /orderId: 19\b/);
   });
 
   it("Error handling: per-order failures leave on output 2, a bad message reaches the catch node", async () => {
