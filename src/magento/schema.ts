@@ -20,12 +20,31 @@ function toNumber(value: unknown): unknown {
   return value;
 }
 
-const num = z.preprocess(toNumber, z.number().finite());
+/** Money and quantities: numbers or numeric text, never a boolean (only 0/1 flags and ids take those). */
+function toAmount(value: unknown): unknown {
+  return typeof value === "boolean" ? value : toNumber(value);
+}
+
+const num = z.preprocess(toAmount, z.number().finite());
 const int = z.preprocess(toNumber, z.number().int());
+/** Magento ids are positive: the targets key their records on them. */
+const id = z.preprocess(toNumber, z.number().int().positive());
 const text = z.string();
 const nonEmpty = z.string().trim().min(1);
-/** `YYYY-MM-DD HH:MM:SS` (Magento, UTC); ISO `T` tolerated. */
-const dateTime = z.string().regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}/, "expected a date-time");
+/** `YYYY-MM-DD HH:MM:SS` (Magento, UTC); ISO `T` tolerated. A calendar date and a clock time that exist. */
+const dateTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}/, "expected a date-time")
+  .refine(isRealDateTime, "expected a date-time that exists");
+
+function isRealDateTime(text: string): boolean {
+  const [y, mo, d, h, mi, s] = text
+    .slice(0, 19)
+    .split(/[- T:]/)
+    .map(Number) as [number, number, number, number, number, number];
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  return day.getUTCMonth() === mo - 1 && day.getUTCDate() === d && h < 24 && mi < 60 && s < 60;
+}
 const currency = z.string().regex(/^[A-Za-z]{3}$/, "expected a 3-letter currency code");
 const email = z
   .string()
@@ -64,7 +83,7 @@ export const addressSchema = z.looseObject({
 export type MagentoAddress = z.infer<typeof addressSchema>;
 
 const itemFields = {
-  item_id: int,
+  item_id: id,
   order_id: opt(int),
   quote_item_id: opt(int),
   product_id: opt(int),
@@ -73,12 +92,12 @@ const itemFields = {
   product_type: nonEmpty,
   is_virtual: opt(int),
   parent_item_id: opt(int),
-  qty_ordered: num,
+  qty_ordered: num.refine((q) => q > 0, "expected a quantity above 0"),
   qty_invoiced: opt(num),
   qty_shipped: opt(num),
   qty_canceled: opt(num),
   qty_refunded: opt(num),
-  price: num,
+  price: num.refine((p) => p >= 0, "expected a price of 0 or more"),
   base_price: opt(num),
   original_price: opt(num),
   base_original_price: opt(num),
@@ -168,7 +187,7 @@ const totalFields = Object.fromEntries(
 
 export const orderSchema = z.looseObject({
   // identity, state
-  entity_id: int,
+  entity_id: id,
   increment_id: z.preprocess((v) => (typeof v === "number" ? String(v) : v), nonEmpty),
   state: nonEmpty,
   status: nonEmpty,
@@ -209,7 +228,22 @@ export const orderSchema = z.looseObject({
   weight: opt(num),
   is_virtual: opt(int),
   // children
-  items: z.array(orderItemSchema),
+  items: z
+    .array(orderItemSchema)
+    .min(1, "expected at least one item")
+    .superRefine((items, ctx) => {
+      // item_id is the key of each line in the targets: two rows with one id would overwrite each other.
+      const seen = new Set<number>();
+      items.forEach((item, i) => {
+        if (seen.has(item.item_id))
+          ctx.addIssue({
+            code: "custom",
+            path: [i, "item_id"],
+            message: "expected an item id used once in the order",
+          });
+        seen.add(item.item_id);
+      });
+    }),
   billing_address: opt(addressSchema),
   payment: opt(paymentSchema),
   status_histories: opt(z.array(statusHistorySchema)),

@@ -529,11 +529,14 @@ export class OrderPusher {
     );
     for (const [w, list] of needs) {
       const keys = list.map((n) => needKey(n.sku, n.currency));
-      const failure = keys.map((k) => result.failures.get(k)).find((f) => f !== undefined);
+      const at = keys.findIndex((k) => result.failures.has(k));
+      const failure = at >= 0 ? result.failures.get(keys[at]) : undefined;
       if (failure) {
+        const item = (w.order?.items ?? []).findIndex((i) => i.sku.trim() === list[at].sku.trim());
         w.error = {
           code: "product",
           message: `Magento order ${w.label} cannot be synced: ${failure.message}.`,
+          ...(item >= 0 ? { field: `items.${item}.sku` } : {}),
         };
         w.retryable = failure.retryable;
         continue;
@@ -610,12 +613,15 @@ export class OrderPusher {
       const key = (w.wanted as WantedOrder).customer.key;
       byCustomer.set(key, [...(byCustomer.get(key) ?? []), w]);
     }
+    // The customer key is made from the e-mail: a refused key is the order's customer_email.
+    const customerKeyFields = new Set([f.accountKey, f.contactKey]);
     const fail = (w: Work | undefined, error: RecordError, what: string) => {
       if (!w || w.error) return;
+      const field = error.fields?.[0];
       w.error = {
         code: error.code,
         message: `Magento order ${w.label}: ${what} was refused by Salesforce: ${recordErrorText(error)}`,
-        ...(error.fields?.[0] ? { field: error.fields[0] } : {}),
+        ...(field ? { field: customerKeyFields.has(field) ? "customer_email" : field } : {}),
       };
       if (RETRYABLE_RECORD_CODES.has(error.code)) w.retryable = true;
     };

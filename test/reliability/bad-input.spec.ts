@@ -1,0 +1,276 @@
+/**
+ * Bad input: the checked-in corpus of malformed and hostile orders (test/fixtures/bad-orders,
+ * ≥ 200 cases) through validation, sync-filter, the Tryton importer (simulator, and a sample
+ * on the real Tryton 6.0) and the Salesforce pusher (simulator). Each case either fails with
+ * a per-order result naming its field, or is imported with its content intact; the rest of
+ * its page goes through; nothing throws out of a page and nothing hangs (per-test timeouts).
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { lineItems, orderIdentity, validateOrder, type MagentoOrder } from "../../src/magento/schema";
+import type { SalesforceSimulator } from "../../src/sandbox/salesforce";
+import { startTrytonSimulator, type TrytonSimulator } from "../../src/sandbox/tryton";
+import { defaultFilterRules, filterOrders } from "../../src/sync/filter-rules";
+import type { SyncResult } from "../../src/sync/result";
+import { TrytonClient } from "../../src/tryton/rpc";
+import { SaleImporter, type ImportSettings } from "../../src/tryton/sale-import";
+import { generatedText } from "../fixtures/bad-orders/generate";
+import {
+  corpusDir,
+  describeOutcome,
+  loadCorpus,
+  matches,
+  type CorpusCase,
+} from "../support/reliability-corpus";
+import { salesforcePusher, salesforceSimulator, stopSalesforce } from "../support/reliability-salesforce";
+import { pages, shopSettings, trytonSalesByOrder } from "../support/reliability-shop";
+import { realTrytonServer } from "../support/tryton-server";
+
+const corpus = loadCorpus();
+const PAGE = 40;
+
+/** Cases valid at intake (what a target receives). */
+const validCases = () => corpus.filter((c) => c.expect.intake === "valid");
+
+function shown(c: CorpusCase): string {
+  return `"${c.name}"`;
+}
+
+/** Item names and SKUs as the targets must store them (trimmed, as the mapping does). */
+function expectedLines(order: MagentoOrder) {
+  return lineItems(order).map((l) => ({ sku: l.sku.trim(), name: l.name.trim() || l.sku.trim() }));
+}
+
+describe("reliability: bad input corpus", function () {
+  this.timeout(60_000);
+
+  it(`is checked in with at least 200 cases (${corpus.length}), each named and with an expected outcome; the generated part is current`, () => {
+    assert.ok(corpus.length >= 200, `${corpus.length} cases`);
+    assert.ok(
+      readFileSync(path.join(corpusDir, "generated.jsonl"), "utf8") === generatedText,
+      "generated.jsonl is stale: run npx tsx test/fixtures/bad-orders/generate.ts",
+    );
+    const names = corpus.map((c) => c.name);
+    assert.equal(new Set(names).size, names.length, "case names are unique");
+    const ids = corpus.map((c) => orderIdentity(c.order).orderId).filter((id) => id !== null);
+    assert.equal(new Set(ids).size, ids.length, "each case has its own entity id");
+    for (const c of corpus) assert.ok(c.expect.intake === "valid" || "field" in c.expect.intake, c.name);
+    const hand = corpus.filter((c) => c.source === "hand-written").length;
+    console.log(
+      `      [corpus] ${corpus.length} cases: ${corpus.length - hand} generated, ${hand} hand-written, ${validCases().length} valid at intake`,
+    );
+  });
+
+  it("validation: every invalid case fails naming its field, every valid one passes", () => {
+    const wrong: string[] = [];
+    for (const c of corpus) {
+      const checked = validateOrder(c.order);
+      if (c.expect.intake === "valid") {
+        if (!checked.ok) wrong.push(`${shown(c)}: expected valid, got ${checked.error.message}`);
+        continue;
+      }
+      const field = c.expect.intake.field;
+      if (checked.ok) wrong.push(`${shown(c)}: expected a failure on ${field}, but it passed`);
+      else if ((checked.error.field ?? null) !== field) {
+        wrong.push(
+          `${shown(c)}: expected field ${field}, got ${checked.error.field} (${checked.error.message})`,
+        );
+      } else if (checked.error.message.length > 600)
+        wrong.push(`${shown(c)}: message of ${checked.error.message.length} characters`);
+    }
+    assert.deepEqual(wrong, []);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined, "no prototype pollution");
+    assert.equal(({} as Record<string, unknown>).isAdmin, undefined, "no prototype pollution");
+  });
+
+  it("sync-filter: the whole corpus as one page — invalid orders held back as failed naming the field, the rest passed", () => {
+    const outcome = filterOrders(
+      corpus.map((c) => c.order),
+      defaultFilterRules,
+    );
+    const expectedValid = validCases().length;
+    assert.equal(outcome.passed.length, expectedValid);
+    assert.equal(outcome.held.length, corpus.length - expectedValid);
+    for (const h of outcome.held) {
+      assert.equal(h.result.action, "failed");
+      assert.equal(h.result.target, "filter");
+      assert.ok(h.result.error?.message, "a message");
+    }
+  });
+
+  describe("Tryton importer", () => {
+    let sim: TrytonSimulator;
+    let admin: TrytonClient;
+    let settings: ImportSettings;
+
+    before(async () => {
+      sim = await startTrytonSimulator({ password: "corpus-sim-Secret-1" });
+      admin = new TrytonClient({
+        url: sim.url,
+        database: sim.database,
+        username: sim.username,
+        password: sim.password,
+      });
+      settings = await shopSettings(admin, sim.fixtures);
+    });
+    after(async () => {
+      await sim?.stop();
+    });
+
+    it("simulator: the corpus in mixed pages of 40 — one result per row, each as expected, imported content intact", async function () {
+      this.timeout(120_000);
+      const importer = new SaleImporter(admin, settings);
+      const wrong = await importCorpus(importer, corpus, admin);
+      assert.deepEqual(wrong, []);
+    });
+
+    it("real Tryton 6.0: a sample of the corpus in one page", async function () {
+      this.timeout(300_000);
+      const server = await realTrytonServer();
+      if (!server) this.skip();
+      const client = new TrytonClient({
+        url: server!.url,
+        database: server!.database,
+        username: server!.username,
+        password: server!.password,
+      });
+      const sample = corpus.filter((_, i) => i % 6 === 0);
+      const importer = new SaleImporter(client, await shopSettings(client, server!.fixtures));
+      const wrong = await importCorpus(importer, sample, client);
+      assert.deepEqual(wrong, []);
+      console.log(`      [corpus] real Tryton: ${sample.length} cases as expected`);
+      await client.logout();
+    });
+  });
+
+  describe("Salesforce pusher (simulator)", () => {
+    let sf: SalesforceSimulator;
+    before(async () => {
+      sf = await salesforceSimulator();
+    });
+    after(stopSalesforce);
+
+    it("the corpus in mixed pages of 40 — one result per row, each as expected, SKUs and names stored exactly (no SOQL injection)", async function () {
+      this.timeout(180_000);
+      const pusher = salesforcePusher(sf);
+      const wrong: string[] = [];
+      const results: SyncResult[] = [];
+      for (const page of pages(corpus, PAGE)) {
+        const summary = await pusher.push(page.map((c) => c.order));
+        assert.equal(summary.results.length, page.length, "one result per row");
+        results.push(...summary.results);
+        page.forEach((c, i) => {
+          const r = summary.results[i]!;
+          const expected =
+            c.expect.intake === "valid"
+              ? c.expect.salesforce!
+              : { field: c.expect.intake.field ?? undefined };
+          if (!matches(expected, r)) {
+            wrong.push(
+              `${shown(c)}: expected ${describeOutcome(expected)}, got ${r.action} ${r.error ? `${r.error.code} on ${r.error.field}: ${r.error.message.slice(0, 200)}` : ""}`,
+            );
+          }
+        });
+      }
+      // What landed: each imported order once, its items pointing at the product with its own SKU.
+      const orders = sf.db.records("Order");
+      const byKey = new Map<string, number>();
+      for (const o of orders)
+        byKey.set(String(o.Magento_Order_Key__c), (byKey.get(String(o.Magento_Order_Key__c)) ?? 0) + 1);
+      const products = new Map(sf.db.records("Product2").map((p) => [p.Id as string, p]));
+      const entries = new Map(sf.db.records("PricebookEntry").map((e) => [e.Id as string, e]));
+      const items = sf.db.records("OrderItem");
+      for (const c of validCases()) {
+        if (c.expect.salesforce !== "imported") continue;
+        const order = validateOrder(c.order);
+        if (!order.ok) continue;
+        const key = `magento-${order.order.entity_id}`;
+        if (byKey.get(key) !== 1) {
+          wrong.push(`${shown(c)}: ${byKey.get(key) ?? 0} Salesforce orders with key ${key}`);
+          continue;
+        }
+        const sfOrder = orders.find((o) => o.Magento_Order_Key__c === key)!;
+        const skus = items
+          .filter((i) => i.OrderId === sfOrder.Id)
+          .map((i) =>
+            String(products.get(String(entries.get(String(i.PricebookEntryId))?.Product2Id))?.Magento_Sku__c),
+          );
+        for (const line of expectedLines(order.order)) {
+          if (!skus.includes(line.sku))
+            wrong.push(
+              `${shown(c)}: no item with SKU ${JSON.stringify(line.sku.slice(0, 60))} (has ${skus.map((s) => s.slice(0, 30)).join(", ")})`,
+            );
+        }
+      }
+      assert.deepEqual(wrong, []);
+      console.log(
+        `      [corpus] Salesforce: ${results.filter((r) => !r.error).length} imported, ${results.filter((r) => r.error).length} failed per order, as expected`,
+      );
+    });
+  });
+});
+
+/** Import the cases page by page; returns what differs from the expectations. */
+async function importCorpus(
+  importer: SaleImporter,
+  cases: CorpusCase[],
+  client: TrytonClient,
+): Promise<string[]> {
+  const wrong: string[] = [];
+  for (const page of pages(cases, PAGE)) {
+    const { results } = await importer.importOrders(page.map((c) => c.order));
+    if (results.length !== page.length) wrong.push(`a page of ${page.length} gave ${results.length} results`);
+    page.forEach((c, i) => {
+      const r = results[i]!;
+      const expected =
+        c.expect.intake === "valid" ? c.expect.tryton! : { field: c.expect.intake.field ?? undefined };
+      if (!matches(expected, r)) {
+        wrong.push(
+          `${shown(c)}: expected ${describeOutcome(expected)}, got ${r.action} ${r.error ? `${r.error.code} on ${r.error.field}: ${r.error.message.slice(0, 200)}` : ""}`,
+        );
+      }
+    });
+  }
+  // Content of what was imported: one sale, its reference, item lines with the order's names and SKUs.
+  const sales = await trytonSalesByOrder(client);
+  const lines = new Map(
+    (
+      await client.read(
+        "sale.line",
+        [...sales.values()].flat().flatMap((s) => s.lines),
+        ["product", "description"],
+      )
+    ).map((l) => [l.id, l]),
+  );
+  const codes = new Map(
+    (
+      await client.read(
+        "product.product",
+        [...new Set([...lines.values()].map((l) => l.product as number))],
+        ["code"],
+      )
+    ).map((p) => [p.id, String(p.code)]),
+  );
+  for (const c of cases) {
+    if (c.expect.intake !== "valid" || c.expect.tryton !== "imported") continue;
+    const order = validateOrder(c.order);
+    if (!order.ok) continue;
+    const found = sales.get(order.order.entity_id) ?? [];
+    if (found.length !== 1) {
+      wrong.push(`${shown(c)}: ${found.length} sales`);
+      continue;
+    }
+    const sale = found[0]!;
+    if (sale.reference !== `MAG-${order.order.increment_id}`)
+      wrong.push(`${shown(c)}: reference ${sale.reference.slice(0, 60)}`);
+    const stored = sale.lines
+      .map((id) => lines.get(id)!)
+      .map((l) => `${codes.get(l.product as number)}|${String(l.description)}`);
+    for (const l of expectedLines(order.order)) {
+      if (!stored.includes(`${l.sku}|${l.name}`))
+        wrong.push(`${shown(c)}: no line ${JSON.stringify(`${l.sku}|${l.name}`.slice(0, 80))}`);
+    }
+  }
+  return wrong;
+}
