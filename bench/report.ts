@@ -202,6 +202,13 @@ export function details(r: BenchResults): string {
       ...profileLines("where the time goes", t.naive.profile),
       `  pack, import only: ${t.packImport.seconds.toFixed(1)} s, ${t.packImport.sales} sales, ${t.packImport.calls} calls`,
       ...profileLines("where the time goes", t.packImport.profile),
+      `  speed-up bound if everything but the pack's confirm calls were free: ${n(t.speedupBoundByConfirm)}×`,
+      ...(t.altChunk
+        ? [
+            `  pack, default workflow, confirm chunk ${t.altChunk.confirmChunk}: ${t.altChunk.seconds.toFixed(1)} s (${n(t.altChunk.ordersPerSecond)} orders/s), ` +
+              `${n(t.altChunk.steadyCallsPerOrder)} calls/order steady (${n(t.altChunk.callsPerOrder)} overall)`,
+          ]
+        : []),
       `  bare create: ${t.ceiling.seconds.toFixed(1)} s for ${t.ceiling.sales} sales in ${t.ceiling.calls} calls`,
       `  bare create + quote + confirm: ${t.workflowCeiling.seconds.toFixed(1)} s for ${t.workflowCeiling.sales} sales in ${t.workflowCeiling.calls} calls`,
     );
@@ -266,6 +273,8 @@ export function jsonOf(r: BenchResults): Record<string, unknown> {
             ordersPerSecond: t.naive.ordersPerSecond,
             callsPerOrder: t.naive.callsPerOrder,
           },
+          speedupBoundByConfirm: t.speedupBoundByConfirm,
+          altConfirmChunk: t.altChunk ?? null,
           profile: t.pack.profile,
         }
       : null,

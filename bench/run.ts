@@ -98,6 +98,7 @@ export async function runBench(args: BenchArgs): Promise<BenchResults> {
         naiveOrders: sizes.trytonNaiveOrders,
         pageSize: TRYTON_PAGE,
         magentoLatencyMs: LATENCY_MS,
+        ...(args.quick ? {} : { altConfirmChunk: 10 }),
         log,
       });
     } finally {

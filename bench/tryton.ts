@@ -39,6 +39,8 @@ export interface TrytonBenchOptions {
   naiveOrders: number;
   pageSize: number;
   magentoLatencyMs: number;
+  /** Also run the pack's workflow with this confirm chunk (the default is 5), to show the calls/time trade. */
+  altConfirmChunk?: number;
   log: (line: string) => void;
 }
 
@@ -72,6 +74,16 @@ export interface TrytonBenchResult {
   ceiling: { sales: number; seconds: number; salesPerSecond: number; calls: number };
   /** Bare create + quote + confirm (same chunks) of the same sales: what the default workflow costs Tryton itself. */
   workflowCeiling: { sales: number; seconds: number; salesPerSecond: number; calls: number };
+  /** The pack's workflow with `altConfirmChunk` sales per confirm call. */
+  altChunk?: {
+    confirmChunk: number;
+    seconds: number;
+    ordersPerSecond: number;
+    callsPerOrder: number;
+    steadyCallsPerOrder: number;
+  };
+  /** The speed-up if everything but the pack's confirm calls cost nothing (Amdahl bound). */
+  speedupBoundByConfirm: number;
   speedupVsNaive: number;
   ratioToBatchCeiling: number;
   /** Pack with the default workflow ÷ the workflow ceiling. */
@@ -482,6 +494,22 @@ export async function benchTryton(
     const workflowCeiling = await runCeiling(server, workflowPages, await fresh(), true);
     opts.log(`  ${workflowCeiling.seconds.toFixed(1)} s`);
 
+    let altChunk: TrytonBenchResult["altChunk"];
+    if (opts.altConfirmChunk) {
+      opts.log(
+        `tryton: pack, default workflow, confirm chunk ${opts.altConfirmChunk}, ${opts.orders} orders…`,
+      );
+      const alt = await runPack(server, pull, { ...(await fresh()), confirmChunk: opts.altConfirmChunk });
+      opts.log(`  ${alt.seconds.toFixed(1)} s, ${alt.calls} calls, ${alt.failed} failed`);
+      altChunk = {
+        confirmChunk: opts.altConfirmChunk,
+        seconds: alt.seconds,
+        ordersPerSecond: alt.ordersPerSecond,
+        callsPerOrder: alt.callsPerOrder,
+        steadyCallsPerOrder: alt.steadyCallsPerOrder,
+      };
+    }
+
     const drafts = all.flatMap((o) => {
       const m = mapOrder(o, new SaleImporter(clientFor(server), ceilingSettings).options);
       return m.ok ? [m.draft] : [];
@@ -497,6 +525,11 @@ export async function benchTryton(
       packImport: importFigures,
       ceiling,
       workflowCeiling,
+      ...(altChunk ? { altChunk } : {}),
+      speedupBoundByConfirm:
+        naive.seconds /
+        naive.orders /
+        ((pack.profile.find((p) => p.method === "model.sale.sale.confirm")?.seconds ?? 0) / pack.orders),
       speedupVsNaive: pack.ordersPerSecond / naive.ordersPerSecond,
       ratioToBatchCeiling: packImport.salesPerSecond / ceiling.salesPerSecond,
       ratioToWorkflowCeiling: pack.salesPerSecond / workflowCeiling.salesPerSecond,

@@ -1,0 +1,135 @@
+/**
+ * `npm run bench` is not part of the test command, but its interface is: the options, and the
+ * keys of the JSON object `--json` prints last (issue 8), checked on a tiny CPU run and a
+ * result of every scenario.
+ */
+import assert from "node:assert/strict";
+import { fullSizes, parseArgs, quickSizes } from "../../bench/args";
+import { benchCpu } from "../../bench/cpu";
+import { jsonOf, targetsTable, type BenchResults } from "../../bench/report";
+import type { MemoryBenchResult } from "../../bench/memory";
+import type { SalesforceBenchResult } from "../../bench/salesforce";
+import type { TrytonBenchResult } from "../../bench/tryton";
+
+const machine = {
+  date: "2026-01-01T00:00:00Z",
+  node: "v20",
+  nodeRed: "4.1.8",
+  os: "Linux",
+  cpus: "2 × test",
+  memoryGb: 24,
+  loadAverage: [0, 0, 0],
+};
+
+const run = {
+  orders: 10,
+  failed: 0,
+  seconds: 1,
+  ordersPerSecond: 10,
+  apiCalls: 1,
+  callsPerOrder: 0.1,
+  routes: {},
+};
+const salesforce = {
+  orders: 10,
+  itemsPerOrder: 2,
+  orderItemsPerOrder: 3,
+  latencyMs: 50,
+  pack: { ...run, steadyCallsPerOrder: 0.02, firstPageCalls: 6 },
+  naive: { ...run, steadyOrdersPerSecond: 2, steadyCallsPerOrder: 10 },
+  callsPerOrder: 0.02,
+  speedupVsNaive: 150,
+  ordersPerSecond: 300,
+} satisfies SalesforceBenchResult;
+
+const figures = {
+  orders: 10,
+  sales: 9,
+  failed: 0,
+  seconds: 1,
+  ordersPerSecond: 10,
+  salesPerSecond: 9,
+  calls: 2,
+  callsPerOrder: 0.2,
+  profile: [],
+};
+const ceiling = { sales: 9, seconds: 0.5, salesPerSecond: 18, calls: 1 };
+const tryton = {
+  orders: 10,
+  linesPerOrder: 3,
+  itemsPerOrder: 2,
+  pack: { ...figures, steadyCallsPerOrder: 0.18 },
+  naive: figures,
+  packImport: figures,
+  ceiling,
+  workflowCeiling: ceiling,
+  speedupBoundByConfirm: 4,
+  speedupVsNaive: 3,
+  ratioToBatchCeiling: 0.6,
+  ratioToWorkflowCeiling: 0.9,
+  callsPerOrder: 0.18,
+} satisfies TrytonBenchResult;
+
+const memoryRun = {
+  orders: 10,
+  synced: 10,
+  seconds: 1,
+  ordersPerSecond: 10,
+  peakRssMb: 200,
+  idleRssMb: 120,
+  rssAt: {},
+  stalled: false,
+};
+const memory = {
+  latencyMs: 50,
+  pageSize: 200,
+  runs: [memoryRun, { ...memoryRun, orders: 100, peakRssMb: 210 }],
+  peakRssMb10k: 200,
+  peakRssMb100k: 210,
+  growth: 1.05,
+} satisfies MemoryBenchResult;
+
+describe("npm run bench: interface", function () {
+  it("reads --quick, --json and --only, and refuses what it does not know", () => {
+    assert.deepEqual(parseArgs([]), {
+      quick: false,
+      json: false,
+      only: ["cpu", "tryton", "salesforce", "memory"],
+      sizes: fullSizes,
+    });
+    const quick = parseArgs(["--quick", "--json", "--only", "cpu,memory"]);
+    assert.equal(quick.quick, true);
+    assert.equal(quick.json, true);
+    assert.deepEqual(quick.only, ["cpu", "memory"]);
+    assert.equal(quick.sizes, quickSizes);
+    assert.deepEqual(parseArgs(["--only=tryton"]).only, ["tryton"]);
+    assert.throws(() => parseArgs(["--only", "disk"]), /--only takes/);
+    assert.throws(() => parseArgs(["--fast"]), /unknown option "--fast"/);
+  });
+
+  it("the full run uses the issue's sizes: 10,000 Salesforce orders, 1,000 Tryton orders, 10k and 100k streamed", () => {
+    assert.equal(fullSizes.salesforceOrders, 10_000);
+    assert.equal(fullSizes.trytonOrders, 1000);
+    assert.deepEqual(fullSizes.memoryOrders, [10_000, 100_000]);
+  });
+
+  it("the JSON object has every key the issue names, and the table marks what is met", () => {
+    const cpu = benchCpu(20, 1);
+    assert.ok(cpu.microsPerOrder > 0);
+    const results: BenchResults = { mode: "full", machine, seconds: 1, cpu, tryton, salesforce, memory };
+    const json = JSON.parse(JSON.stringify(jsonOf(results))) as Record<string, Record<string, unknown>>;
+    const keys = {
+      salesforce: ["callsPerOrder", "speedupVsNaive", "ordersPerSecond"],
+      tryton: ["callsPerOrder", "speedupVsNaive", "ratioToBatchCeiling"],
+      memory: ["peakRssMb10k", "peakRssMb100k"],
+      cpu: ["microsPerOrder"],
+    };
+    for (const [group, names] of Object.entries(keys)) {
+      for (const name of names) assert.equal(typeof json[group]?.[name], "number", `${group}.${name}`);
+    }
+    const table = targetsTable(results);
+    assert.match(table, /API calls per order .*\| ≤ 0\.01 \| \*\*no\*\* \|/);
+    assert.match(table, /speed-up vs naive \(rate vs rate.*\| 150× \| ≥ 100× \| yes \|/);
+    assert.match(table, /RPC calls per order .*\| ≤ 0\.2 \| yes \|/);
+  });
+});
