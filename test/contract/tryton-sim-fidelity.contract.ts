@@ -589,8 +589,28 @@ export function trytonFidelityContract(ctx: ContractContext): void {
         ["invoice_address", "shipment_address"],
       );
       assert.deepEqual([after?.invoice_address, after?.shipment_address], [null, null]);
-      await client.create("sale.sale", [sale(ctx.unique("DEL"), { lines: [["create", [line()]]] })]);
-      err = await rejection(client.delete("product.product", [ctx.fixtures.products.sampleGoods.product]));
+      // A product of this test's own: the shared fixture product may also be used by stock moves
+      // of other suites, and then Tryton names that model first.
+      const [template] = await client.create("product.template", [
+        {
+          name: ctx.unique("DelGoods"),
+          type: "service",
+          salable: true,
+          default_uom: ctx.fixtures.unit,
+          sale_uom: ctx.fixtures.unit,
+          list_price: D("12.50"),
+          products: [["create", [{ suffix_code: ctx.unique("DELP") }]]],
+        },
+      ]);
+      const [{ products }] = await client.read<{ id: number; products: number[] }>(
+        "product.template",
+        [template as number],
+        ["products"],
+      );
+      await client.create("sale.sale", [
+        sale(ctx.unique("DEL"), { lines: [["create", [line({ product: products[0] })]]] }),
+      ]);
+      err = await rejection(client.delete("product.product", [products[0]]));
       assert.equal(
         err.serverMessage,
         'The records could not be deleted because they are used by field "Product" of "Sale Line".',
