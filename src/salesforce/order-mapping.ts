@@ -96,15 +96,27 @@ export function clip(value: string | undefined, max: number): string | undefined
 
 const money = (n: number): number => Math.round(n * 100) / 100;
 
+// Building an Intl.DateTimeFormat costs ~100 µs; one per zone is kept.
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+function dateFormat(timeZone: string): Intl.DateTimeFormat {
+  let format = dateFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-CA", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+    });
+    dateFormats.set(timeZone, format);
+  }
+  return format;
+}
+
 /** The calendar date of a Magento UTC date-time in `timeZone`, as Salesforce wants it (`YYYY-MM-DD`). */
 export function dateIn(magentoUtc: string, timeZone: string): string {
   const instant = new Date(`${magentoUtc.replace(" ", "T").slice(0, 19)}Z`);
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-  })
+  const parts = dateFormat(timeZone)
     .formatToParts(instant)
     .reduce<Record<string, string>>((acc, p) => ({ ...acc, [p.type]: p.value }), {});
   return `${parts.year}-${parts.month}-${parts.day}`;

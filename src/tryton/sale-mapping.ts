@@ -329,16 +329,28 @@ function addressDraft(order: MagentoOrder, a: MagentoAddress, field: string): Ad
   };
 }
 
+// Building an Intl.DateTimeFormat costs ~100 µs; one per zone is kept.
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+function dayFormat(zone: string): Intl.DateTimeFormat {
+  let format = dayFormats.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-CA", {
+      timeZone: zone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+    });
+    dayFormats.set(zone, format);
+  }
+  return format;
+}
+
 /** `created_at` is UTC (`YYYY-MM-DD HH:MM:SS`); the sale date is its calendar day in `zone`. */
 export function localDate(createdAt: string, zone: string): string {
   const utc = new Date(`${createdAt.trim().replace(" ", "T").slice(0, 19)}Z`);
   if (Number.isNaN(utc.getTime())) return createdAt.slice(0, 10);
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone: zone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-  }).formatToParts(utc);
+  const parts = dayFormat(zone).formatToParts(utc);
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
   return `${get("year")}-${get("month")}-${get("day")}`;
 }
