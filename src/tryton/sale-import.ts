@@ -750,24 +750,14 @@ class PageImport {
     }
   }
 
-  private conflict(w: Work, reason: "cannot_cancel" | "cannot_go_back"): SyncError {
-    const magento = w.draft!.magentoState;
-    if (reason === "cannot_cancel") {
-      return {
-        code: "conflict",
-        field: "state",
-        message:
-          `${orderText(w)} was cancelled in Magento, but Tryton sale ${w.saleId} is already ${w.state}: ` +
-          `Tryton 6.0 cannot cancel a sale once it is processing. Cancel its shipments and invoices in Tryton ` +
-          `and handle the exceptions (the sale then ends "done"), or cancel the order by hand.`,
-      };
-    }
+  private conflict(w: Work, _reason: "cannot_cancel"): SyncError {
     return {
       code: "conflict",
       field: "state",
       message:
-        `${orderText(w)} is "${magento}" in Magento (wants ${w.target}), but Tryton sale ${w.saleId} is already ` +
-        `${w.state} and cannot go back.`,
+        `${orderText(w)} was cancelled in Magento, but Tryton sale ${w.saleId} is already ${w.state}: ` +
+        `Tryton 6.0 cannot cancel a sale once it is processing. Cancel its shipments and invoices in Tryton ` +
+        `and handle the exceptions (the sale then ends "done"), or cancel the order by hand.`,
     };
   }
 

@@ -94,9 +94,7 @@ export function targetFor(map: StateMap, magentoState: string): SaleTarget {
 }
 
 export type NextStep =
-  | { kind: "reached" }
-  | { kind: "press"; button: SaleButton }
-  | { kind: "conflict"; reason: "cannot_cancel" | "cannot_go_back" };
+  { kind: "reached" } | { kind: "press"; button: SaleButton } | { kind: "conflict"; reason: "cannot_cancel" };
 
 const rank: Record<TrytonSaleState, number> = {
   draft: 0,
@@ -110,7 +108,6 @@ const rank: Record<TrytonSaleState, number> = {
 /** One step from `current` towards `target`. Each button moves a sale at most one state. */
 export function nextStep(current: TrytonSaleState, target: SaleTarget): NextStep {
   if (target === "skip") return { kind: "reached" };
-  const pastConfirm = current === "processing" || current === "done";
   switch (target) {
     case "cancelled":
       if (current === "cancelled") return { kind: "reached" };
@@ -120,9 +117,11 @@ export function nextStep(current: TrytonSaleState, target: SaleTarget): NextStep
     case "draft":
     case "quotation": {
       if (current === target) return { kind: "reached" };
-      if (pastConfirm) return { kind: "conflict", reason: "cannot_go_back" };
+      // The ERP may be ahead of the shop (the merchant confirmed the sale while Magento still
+      // says "pending"): an import never moves a sale back, or every re-pull would undo that work.
+      if (current !== "cancelled" && rank[current] > rank[target]) return { kind: "reached" };
       if (current === "draft") return { kind: "press", button: "quote" };
-      return { kind: "press", button: "draft" }; // quotation|confirmed|cancelled → draft
+      return { kind: "press", button: "draft" }; // cancelled → draft
     }
     case "confirmed":
     case "processing": {

@@ -499,6 +499,26 @@ function importContract(ctx: ContractContext): void {
     assert.equal(stored!.state, "processing", "Tryton left the sale as it was");
   });
 
+  it("leaves a sale the merchant confirmed in Tryton alone while Magento still says new: no conflict, no write", async function () {
+    this.timeout(2 * 60_000);
+    const r = nextRange();
+    const raw: RawOrder = { ...tutorialOrder(), entity_id: r * 1_000_000 + 1, increment_id: `${r}-1` };
+    raw.state = raw.status = "new";
+    const [created] = (await importer().importOrders([raw])).results;
+    assert.equal(created!.state, "quotation");
+    await admin.button("sale.sale", "confirm", [created!.targetId as number]);
+
+    const client = ctx.client();
+    const methods = recordMethods(client);
+    const [again] = (await importer({}, client).importOrders([raw])).results;
+    assert.deepEqual([again!.action, again!.error], ["unchanged", undefined]);
+    assert.notEqual(again!.state, "quotation", "the sale stays where the merchant put it");
+    assert.deepEqual(
+      methods.filter((m) => writeMethods.test(m)),
+      [],
+    );
+  });
+
   it("fails only the orders with bad data, naming the field, and imports the rest of the page", async function () {
     this.timeout(60_000);
     const r = nextRange();

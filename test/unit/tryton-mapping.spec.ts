@@ -365,13 +365,19 @@ describe("Tryton state map (tryton/state-map.ts)", () => {
     assert.deepEqual(nextStep("quotation", "cancelled"), { kind: "press", button: "cancel" });
     assert.deepEqual(nextStep("confirmed", "cancelled"), { kind: "press", button: "draft" });
     assert.deepEqual(nextStep("cancelled", "quotation"), { kind: "press", button: "draft" });
-    assert.deepEqual(nextStep("quotation", "draft"), { kind: "press", button: "draft" });
+    assert.deepEqual(nextStep("quotation", "draft"), { kind: "reached" }, "never back: Tryton is ahead");
     assert.deepEqual(nextStep("processing", "skip"), { kind: "reached" });
   });
 
-  it("never presses a button Tryton would skip silently: a processing sale cannot be cancelled or go back", () => {
+  it("never presses a button Tryton would skip silently: a processing sale cannot be cancelled", () => {
     assert.deepEqual(nextStep("processing", "cancelled"), { kind: "conflict", reason: "cannot_cancel" });
     assert.deepEqual(nextStep("done", "cancelled"), { kind: "conflict", reason: "cannot_cancel" });
-    assert.deepEqual(nextStep("processing", "quotation"), { kind: "conflict", reason: "cannot_go_back" });
+  });
+
+  it("leaves a sale the merchant moved on in Tryton where it is while Magento still says new or pending", () => {
+    for (const current of ["confirmed", "processing", "done"] as const) {
+      assert.deepEqual(nextStep(current, "quotation"), { kind: "reached" });
+      assert.deepEqual(nextStep(current, "draft"), { kind: "reached" });
+    }
   });
 });
