@@ -513,6 +513,7 @@ function importContract(ctx: ContractContext): void {
     const [again] = (await importer({}, client).importOrders([raw])).results;
     assert.deepEqual([again!.action, again!.error], ["unchanged", undefined]);
     assert.notEqual(again!.state, "quotation", "the sale stays where the merchant put it");
+    assert.ok(methods.length > 0, "the re-import did look the sale up");
     assert.deepEqual(
       methods.filter((m) => writeMethods.test(m)),
       [],
