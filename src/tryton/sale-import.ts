@@ -481,15 +481,20 @@ class PageImport {
   private async keepOldest(created: Work[]): Promise<void> {
     if (created.length === 0) return;
     const patterns = created.map((w) => ["comment", "ilike", markerPattern(w.draft!.orderId)]);
-    const rows = await this.client.searchRead("sale.sale", ["OR", ...patterns], saleFields, {
+    // Markers only: Tryton computes total_amount on every read, and duplicates are rare.
+    const markers = await this.client.searchRead("sale.sale", ["OR", ...patterns], ["comment"], {
       order: [["id", "ASC"]],
     });
     const counts = new Map<number, number>();
-    for (const r of rows) {
+    for (const r of markers) {
       const id = parseMarker(r.comment)?.orderId;
       if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
     }
     if (![...counts.values()].some((n) => n > 1)) return;
+    // Searched again, not read by id: the other runtime may be deleting its duplicates right now.
+    const rows = await this.client.searchRead("sale.sale", ["OR", ...patterns], saleFields, {
+      order: [["id", "ASC"]],
+    });
     const oldest = await this.oldestSales(rows);
     for (const w of created) {
       const kept = oldest.get(w.draft!.orderId);
