@@ -31,10 +31,10 @@ export const fullSizes: BenchSizes = {
 export const quickSizes: BenchSizes = {
   cpuOrders: 500,
   trytonOrders: 100,
-  trytonNaiveOrders: 50,
+  trytonNaiveOrders: 30,
   salesforceOrders: 1000,
   salesforceNaiveOrders: 20,
-  memoryOrders: [1000, 5000],
+  memoryOrders: [1000, 4000],
 };
 
 export function parseArgs(argv: string[]): BenchArgs {

@@ -32,17 +32,32 @@ export interface MemoryRun {
 export interface MemoryBenchResult {
   latencyMs: number;
   pageSize: number;
+  /** Node-RED as installed: no NODE_OPTIONS. */
   runs: MemoryRun[];
   peakRssMb10k: number;
   peakRssMb100k: number;
   /** Peak at the larger N ÷ peak at the smaller. */
   growth: number;
+  /** The same streams with a V8 heap cap (NODE_OPTIONS), when asked for. */
+  capped?: {
+    nodeOptions: string;
+    runs: MemoryRun[];
+    peakRssMb10k: number;
+    peakRssMb100k: number;
+    growth: number;
+  };
 }
 
 export interface MemoryBenchOptions {
   orders: [number, number];
   latencyMs: number;
   pageSize: number;
+  /**
+   * Also stream with this NODE_OPTIONS (e.g. `--max-old-space-size=128`, as Node-RED advises for
+   * small devices): V8 sizes its heap from the machine's memory and collects lazily, so the
+   * peak of an uncapped process says more about V8 than about what the flow keeps.
+   */
+  cappedNodeOptions?: string;
   log: (line: string) => void;
 }
 
@@ -134,7 +149,11 @@ function flows(magento: MagentoSimulator, salesforce: SalesforceSimulator, pageS
   return { flow, credentials };
 }
 
-async function streamOnce(orders: number, opts: MemoryBenchOptions): Promise<MemoryRun> {
+async function streamOnce(
+  orders: number,
+  opts: MemoryBenchOptions,
+  nodeOptions: string | undefined,
+): Promise<MemoryRun> {
   const magento = await magentoWith(orders, opts.latencyMs);
   const salesforce = await startSalesforceSimulator({
     customFields: { Order: [{ name: "Magento_Sync_Hash__c", length: 64 }] },
@@ -144,7 +163,9 @@ async function streamOnce(orders: number, opts: MemoryBenchOptions): Promise<Mem
   let red: NodeRedInstance | undefined;
   try {
     const { flow, credentials } = flows(magento, salesforce, opts.pageSize);
-    red = await startNodeRed({ env: { NODE_ENV: "production" } });
+    red = await startNodeRed({
+      env: { NODE_ENV: "production", ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
+    });
     const pid = red.pid;
     const idleRssMb = rssMb(pid) ?? 0;
     const started = now();
@@ -188,23 +209,42 @@ async function streamOnce(orders: number, opts: MemoryBenchOptions): Promise<Mem
   }
 }
 
-export async function benchMemory(opts: MemoryBenchOptions): Promise<MemoryBenchResult> {
+async function streams(opts: MemoryBenchOptions, nodeOptions?: string): Promise<MemoryRun[]> {
   const runs: MemoryRun[] = [];
   for (const n of opts.orders) {
-    opts.log(`memory: Node-RED streaming ${n} orders Magento → Salesforce…`);
-    const run = await streamOnce(n, opts);
+    opts.log(
+      `memory: Node-RED${nodeOptions ? ` (${nodeOptions})` : ""} streaming ${n} orders Magento → Salesforce…`,
+    );
+    const run = await streamOnce(n, opts, nodeOptions);
     opts.log(
       `  ${run.seconds.toFixed(1)} s, ${run.synced} synced, peak RSS ${run.peakRssMb.toFixed(0)} MB${run.stalled ? " (STALLED)" : ""}`,
     );
     runs.push(run);
   }
+  return runs;
+}
+
+function summary(runs: MemoryRun[]) {
   const [small, large] = runs as [MemoryRun, MemoryRun];
   return {
-    latencyMs: opts.latencyMs,
-    pageSize: opts.pageSize,
     runs,
     peakRssMb10k: small.peakRssMb,
     peakRssMb100k: large.peakRssMb,
     growth: large.peakRssMb / small.peakRssMb,
   };
+}
+
+export async function benchMemory(opts: MemoryBenchOptions): Promise<MemoryBenchResult> {
+  const result: MemoryBenchResult = {
+    latencyMs: opts.latencyMs,
+    pageSize: opts.pageSize,
+    ...summary(await streams(opts)),
+  };
+  if (opts.cappedNodeOptions) {
+    result.capped = {
+      nodeOptions: opts.cappedNodeOptions,
+      ...summary(await streams(opts, opts.cappedNodeOptions)),
+    };
+  }
+  return result;
 }

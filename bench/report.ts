@@ -137,6 +137,25 @@ function rows(r: BenchResults): Row[] {
         met: m.growth <= FLAT_GROWTH,
       },
     );
+    const c = m.capped;
+    if (c) {
+      out.push(
+        {
+          scenario: head,
+          metric: `with \`NODE_OPTIONS=${c.nodeOptions}\`: peak RSS at ${small?.orders.toLocaleString("en")} / ${large?.orders.toLocaleString("en")} orders`,
+          measured: `${round(c.peakRssMb10k, 0)} / ${round(c.peakRssMb100k, 0)} MB`,
+          target: "≤ 250 MB",
+          met: Math.max(c.peakRssMb10k, c.peakRssMb100k) <= 250,
+        },
+        {
+          scenario: head,
+          metric: `with \`NODE_OPTIONS=${c.nodeOptions}\`: flat in N`,
+          measured: `${n(c.growth)}`,
+          target: `≤ ${FLAT_GROWTH}`,
+          met: c.growth <= FLAT_GROWTH,
+        },
+      );
+    }
   }
   const c = r.cpu;
   if (c) {
@@ -215,9 +234,13 @@ export function details(r: BenchResults): string {
   }
   const m = r.memory;
   if (m) {
-    for (const run of m.runs) {
+    const runs = [
+      ...m.runs.map((run) => ({ run, how: "" })),
+      ...(m.capped?.runs ?? []).map((run) => ({ run, how: ` (${m.capped?.nodeOptions})` })),
+    ];
+    for (const { run, how } of runs) {
       out.push(
-        `Memory: ${run.orders} orders in ${run.seconds.toFixed(1)} s (${n(run.ordersPerSecond)} orders/s), ` +
+        `Memory${how}: ${run.orders} orders in ${run.seconds.toFixed(1)} s (${n(run.ordersPerSecond)} orders/s), ` +
           `RSS idle ${round(run.idleRssMb, 0)} MB, at ${Object.entries(run.rssAt)
             .map(([k, v]) => `${k} ${round(v, 0)} MB`)
             .join(", ")}, peak ${round(run.peakRssMb, 0)} MB${run.stalled ? " — STALLED" : ""}`,
@@ -285,6 +308,7 @@ export function jsonOf(r: BenchResults): Record<string, unknown> {
           peakRssMb100k: m.peakRssMb100k,
           growth: m.growth,
           runs: m.runs,
+          capped: m.capped ?? null,
         }
       : null,
     cpu: r.cpu ? { microsPerOrder: r.cpu.microsPerOrder, parts: r.cpu.parts, orders: r.cpu.orders } : null,

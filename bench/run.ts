@@ -122,6 +122,7 @@ export async function runBench(args: BenchArgs): Promise<BenchResults> {
       orders: sizes.memoryOrders,
       latencyMs: LATENCY_MS,
       pageSize: SALESFORCE_PAGE,
+      ...(args.quick ? {} : { cappedNodeOptions: "--max-old-space-size=128" }),
       log,
     });
   }
