@@ -217,6 +217,13 @@ export function fromRequestError(err: unknown, call: string): MagentoError {
   }
   if (e.response) {
     const status = e.response.status;
+    if (status < 300) {
+      return new MagentoError({
+        code: "network",
+        call,
+        summary: "the answer was cut off: the connection closed before the whole answer arrived",
+      });
+    }
     if (status >= 300 && status < 400) {
       const location = e.response.headers?.location;
       return new MagentoError({

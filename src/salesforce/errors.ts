@@ -95,8 +95,18 @@ export function failureKind(err: unknown): FailureKind {
 }
 
 export function messageOf(err: unknown): string {
-  if (err instanceof Error) return redact(err.message);
-  return redact(String(err));
+  return redact(withoutMarkup(err instanceof Error ? err.message : String(err)));
+}
+
+const htmlStart = /<(!DOCTYPE|html|head|body)\b/i;
+
+/** jsforce puts an HTML error page (proxy, maintenance) in the message as is: say what it was instead. */
+function withoutMarkup(text: string): string {
+  const at = text.search(htmlStart);
+  if (at < 0) return text;
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim();
+  const before = text.slice(0, at).trim();
+  return `${before ? `${before} ` : ""}the server answered with an HTML page${title ? ` ("${title}")` : ""} instead of JSON`;
 }
 
 /** `CODE: message` for a jsforce/Salesforce error, or the plain message. */
@@ -154,9 +164,14 @@ export function readError(err: unknown, what: string): SalesforceError {
   if (kind === "limit")
     return new SalesforceError("REQUEST_LIMIT_EXCEEDED", describeError(err), "limit", { cause: err });
   const code = errorCodeOf(err) ?? "read_failed";
+  // jsforce reading a body that is not what the API sends fails inside itself with a TypeError.
+  const shown =
+    err instanceof TypeError
+      ? "the answer is not a Salesforce API answer (an HTML page, a cut-off body or JSON of another shape)"
+      : describeError(err);
   return new SalesforceError(
     code,
-    `Salesforce ${what} failed: ${describeError(err)}`,
+    `Salesforce ${what} failed: ${shown}`,
     kind === "login" ? "login" : "other",
     {
       cause: err,

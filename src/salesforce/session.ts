@@ -53,6 +53,8 @@ export interface SessionOptions {
   apiVersion?: string;
   authMode: AuthMode;
   credentials: SalesforceCredentials;
+  /** A request without its complete answer after this long fails (default 120 000 ms). */
+  requestTimeoutMs?: number;
 }
 
 export interface OrderStatusInfo {
@@ -82,6 +84,64 @@ interface TokenResponse {
 }
 
 const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+const REQUEST_TIMEOUT_MS = 120_000;
+
+type RequestStream = NodeJS.EventEmitter;
+interface JsforceTransport {
+  getRequestStreamCreator(): (req: unknown, options: unknown) => RequestStream;
+}
+
+/**
+ * jsforce 3.10 pipes a response body without passing on its errors: an answer cut off mid-way
+ * (proxy, dropped connection) leaves the request waiting forever. After `ms` without a complete
+ * answer, every request of `transport` completes as an HTTP 504 instead, so that jsforce's own
+ * error handling (REST and OAuth alike) reports it and nothing is thrown where nobody listens.
+ */
+function endStalledRequests(transport: unknown, ms: number): void {
+  const t = transport as Partial<JsforceTransport> | undefined;
+  if (!t || typeof t.getRequestStreamCreator !== "function") return;
+  const original = t.getRequestStreamCreator.bind(t);
+  const message = `no complete answer within ${Math.round(ms / 1000)} s (the connection stalled or the answer was cut off)`;
+  const body = JSON.stringify({
+    errorCode: "ERROR_HTTP_504",
+    message,
+    error: "ERROR_HTTP_504",
+    error_description: message,
+  });
+  t.getRequestStreamCreator = () => {
+    const create = original();
+    return (req, options) => {
+      const stream = create(req, options);
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        stream.emit("complete", { statusCode: 504, headers: { "content-type": "application/json" }, body });
+      }, ms);
+      timer.unref?.();
+      const settle = () => {
+        settled = true;
+        clearTimeout(timer);
+      };
+      for (const event of ["complete", "error", "end", "close"]) stream.once(event, settle);
+      return stream;
+    };
+  };
+}
+
+/** A token endpoint answer that is not a token (an HTML page, a cut-off body …) is a login failure, not a TypeError. */
+function checkToken(mode: AuthMode, res: unknown): TokenResponse {
+  const r = (res ?? {}) as Partial<Record<keyof TokenResponse, unknown>>;
+  if (typeof r.access_token === "string" && typeof r.instance_url === "string" && typeof r.id === "string") {
+    return r as TokenResponse;
+  }
+  throw loginError(
+    mode,
+    new Error(
+      "the token endpoint answered without an access token, instance URL and identity URL (not an OAuth answer: a proxy page, a cut-off body, or not the login URL)",
+    ),
+  );
+}
 const REFRESH_WINDOW_MS = 30_000;
 const MAX_REFRESHES_IN_WINDOW = 3;
 
@@ -205,6 +265,9 @@ export class SalesforceSession {
         );
       },
     });
+    const timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    endStalledRequests((this.conn as unknown as { _transport: unknown })._transport, timeoutMs);
+    endStalledRequests((this.conn.oauth2 as unknown as { _transport: unknown })._transport, timeoutMs);
   }
 
   /** The logged-in connection; the first caller logs in, everyone else shares that session. */
@@ -303,7 +366,7 @@ export class SalesforceSession {
   }
 
   private async establish(): Promise<void> {
-    const res = await this.grant();
+    const res = checkToken(this.authMode, await this.grant());
     this.adopt(res);
   }
 
@@ -328,7 +391,7 @@ export class SalesforceSession {
         "login",
       );
     }
-    const res = await this.grant();
+    const res = checkToken(this.authMode, await this.grant());
     this.adopt(res);
     return res.access_token;
   }

@@ -71,6 +71,8 @@ const retryableNetworkCodes = new Set([
 export function isRetryableError(error: AxiosError): boolean {
   if (error.code === "ERR_CANCELED" || error.config?.signal?.aborted) return false;
   const status = error.response?.status;
+  // A 2xx whose body stopped mid-way (connection closed): a network failure like any other.
+  if (status !== undefined && status < 300 && error.code === "ERR_BAD_RESPONSE") return true;
   if (status !== undefined) return status === 429 || (status >= 500 && status <= 599);
   // "socket hang up" is reported as ECONNRESET; a missing code means a non-network bug.
   return error.code !== undefined && retryableNetworkCodes.has(error.code);

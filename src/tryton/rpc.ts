@@ -430,6 +430,13 @@ export class TrytonClient {
     if (err instanceof TrytonError) return err;
     const e = err as AxiosError;
     const status = e.response?.status;
+    if (status !== undefined && status < 300) {
+      return new TrytonError({
+        call: method,
+        code: "network",
+        serverMessage: `the answer from ${this.opts.url} was cut off (the connection closed before it was complete)`,
+      });
+    }
     if (status !== undefined) {
       return new TrytonError({
         call: method,

@@ -30,12 +30,17 @@ export async function salesforceSimulator(
   return sim;
 }
 
-export function salesforceSession(sim: SalesforceSimulator, loginUrl = sim.url): SalesforceSession {
+export function salesforceSession(
+  sim: SalesforceSimulator,
+  loginUrl = sim.url,
+  requestTimeoutMs?: number,
+): SalesforceSession {
   const c = sim.credentials;
   const session = new SalesforceSession({
     loginUrl,
     apiVersion: "60.0",
     authMode: "password",
+    ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
     credentials: {
       clientId: c.clientId,
       clientSecret: c.clientSecret,
