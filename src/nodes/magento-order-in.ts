@@ -1,8 +1,16 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from "node-red";
-import { runPull, triggerOf, type CursorStore, type PullSummary, type PullTrigger } from "../magento/intake";
+import {
+  isAfter,
+  runPull,
+  triggerOf,
+  type CursorStore,
+  type PullSummary,
+  type PullTrigger,
+} from "../magento/intake";
 import type { OrderCursor } from "../magento/search";
 import type { MagentoConfigNode } from "./magento-config";
 import { progressStatus, safeError } from "./shared/report";
+import { FlowCompletion } from "./shared/flow-completion";
 import { SerialRunner } from "./shared/serial";
 import { recordResults } from "../sync/sync-log";
 
@@ -39,9 +47,36 @@ export default function register(RED: NodeAPI): void {
     }
     const maxPages = Math.max(0, Math.floor(Number(def.pagesPerRun) || 0));
     const context = this.context();
+    // The stored cursor only passes pages the flow is done with (tryton-sale-out, salesforce-order-out
+    // … called done()): after a crash the unfinished pages are pulled again, not skipped. Within
+    // this run of the node the pull goes on from the last page sent.
+    const completion = new FlowCompletion(RED, this.id, () => RED.util.generateId());
+    const sentPages: string[] = [];
+    let sent: OrderCursor | null | undefined;
+    let resets = 0;
+    let settledSoFar: Promise<unknown> = Promise.resolve();
     const cursors: CursorStore = {
-      load: async () => (context.get(CURSOR_KEY) as OrderCursor | undefined) ?? null,
-      save: async (cursor) => context.set(CURSOR_KEY, cursor ?? undefined),
+      load: async () =>
+        sent !== undefined ? sent : ((context.get(CURSOR_KEY) as OrderCursor | undefined) ?? null),
+      save: async (cursor) => {
+        sent = cursor;
+        if (cursor === null) resets += 1;
+        if (cursor === null || !completion.available) {
+          context.set(CURSOR_KEY, cursor ?? undefined);
+          return;
+        }
+        const since = resets;
+        // After this page and every page sent before it.
+        settledSoFar = Promise.all([
+          settledSoFar,
+          ...sentPages.splice(0).map((id) => completion.settled(id)),
+        ]);
+        void settledSoFar.then(() => {
+          const stored = (context.get(CURSOR_KEY) as OrderCursor | undefined) ?? null;
+          // A reset meanwhile wins; pages settling out of order never move the cursor back.
+          if (resets === since && isAfter(cursor, stored)) context.set(CURSOR_KEY, cursor);
+        });
+      },
     };
 
     const pull = (trigger: PullTrigger, base: NodeMessage, send: (msgs: (NodeMessage | null)[]) => void) =>
@@ -68,10 +103,14 @@ export default function register(RED: NodeAPI): void {
                 page.invalid.map((i) => i.result),
               );
             }
-            const ok = page.orders.length ? { ...base, payload: page.orders, magento } : null;
+            // Pages of an incremental pull are followed through the flow (manual and webhook pulls move no cursor).
+            const _msgid = page.cursor ? completion.track() : RED.util.generateId();
+            if (page.cursor) sentPages.push(_msgid);
+            const ok = page.orders.length ? { ...base, _msgid, payload: page.orders, magento } : null;
             const bad = page.invalid.length
               ? {
                   ...base,
+                  _msgid,
                   payload: page.invalid.map((i) => i.result),
                   invalid: page.invalid.map((i) => i.raw),
                   magento,
@@ -122,7 +161,10 @@ export default function register(RED: NodeAPI): void {
 
     this.on("close", (_removed: boolean, done: () => void) => {
       if (timer) clearInterval(timer);
-      runner.stop().finally(done);
+      runner.stop().finally(() => {
+        completion.close();
+        done();
+      });
     });
   }
   RED.nodes.registerType("magento-order-in", MagentoOrderIn);

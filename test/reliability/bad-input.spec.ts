@@ -26,6 +26,16 @@ import {
 import { salesforcePusher, salesforceSimulator, stopSalesforce } from "../support/reliability-salesforce";
 import { pages, shopSettings, trytonSalesByOrder } from "../support/reliability-shop";
 import { realTrytonServer } from "../support/tryton-server";
+import magentoConfig from "../../src/nodes/magento-config";
+import magentoOrderIn from "../../src/nodes/magento-order-in";
+import salesforceConfig from "../../src/nodes/salesforce-config";
+import salesforceOrderOut from "../../src/nodes/salesforce-order-out";
+import syncFilter from "../../src/nodes/sync-filter";
+import trytonConfig from "../../src/nodes/tryton-config";
+import trytonSaleOut from "../../src/nodes/tryton-sale-out";
+import { Collector, helper, sleep } from "../support/node-red";
+import { salesforceCredentials, shopFlow } from "../support/reliability-flows";
+import { startStub, type Stub } from "../support/reliability-stub";
 
 const corpus = loadCorpus();
 const PAGE = 40;
@@ -274,3 +284,161 @@ async function importCorpus(
   }
   return wrong;
 }
+
+describe("reliability: the bad-input corpus through a running flow (Node-RED test helper)", function () {
+  this.timeout(120_000);
+  let shop: Stub;
+  let tryton: TrytonSimulator;
+  let crm: SalesforceSimulator;
+
+  before(async () => {
+    // A shop whose order list is the corpus, in two keyset pages, then nothing new.
+    // In Magento's keyset order (updated_at, entity_id), as the pull asks for it.
+    const key = (o: unknown) => {
+      const r = (o && typeof o === "object" ? o : {}) as Record<string, unknown>;
+      return [typeof r.updated_at === "string" ? r.updated_at : "", Number(r.entity_id) || 0] as const;
+    };
+    const rows = corpus
+      .map((c) => c.order)
+      .sort((a, b) => {
+        const [ua, ia] = key(a);
+        const [ub, ib] = key(b);
+        return ua < ub ? -1 : ua > ub ? 1 : ia - ib;
+      });
+    let calls = 0;
+    shop = await startStub({
+      valid: (url) => {
+        if (!url.includes("/V1/orders")) return "[]";
+        calls += 1;
+        const items = calls === 1 ? rows.slice(0, 300) : calls === 2 ? rows.slice(300) : [];
+        return JSON.stringify({ items, total_count: items.length });
+      },
+    });
+    tryton = await startTrytonSimulator({ password: "corpus-flow-Secret-2" });
+    crm = await salesforceSimulator();
+  });
+  after(async () => {
+    await helper.unload();
+    await shop?.stop();
+    await tryton?.stop();
+    await stopSalesforce();
+  });
+
+  it("accounts for every row: invalid at intake, or one result from Tryton and one from Salesforce; a page Tryton refuses as a whole gives each order a failed result", async () => {
+    const admin = new TrytonClient({
+      url: tryton.url,
+      database: tryton.database,
+      username: tryton.username,
+      password: tryton.password,
+    });
+    const settings = await shopSettings(admin, tryton.fixtures);
+    const { flows, credentials, ids } = shopFlow({
+      magentoUrl: shop.url,
+      magentoToken: "corpus-flow-token-0001",
+      pageSize: 300,
+      pollSeconds: 3600,
+      tryton: {
+        url: tryton.url,
+        database: tryton.database,
+        username: tryton.username,
+        password: tryton.password,
+        settings,
+      },
+      salesforce: { url: crm.url, credentials: salesforceCredentials(crm) },
+    });
+    const wired = flows
+      .filter((n) => (n as { type: string }).type !== "debug")
+      .map((n) => {
+        const node = n as { id: string; wires?: string[][] };
+        if (node.id === ids.filter) return { ...node, wires: [node.wires![0], []] };
+        if (node.id === ids.intake) return { ...node, autoSync: false, wires: [[ids.filter], ["invalid"]] };
+        if (node.id === ids.tryton) return { ...node, wires: [["trytonResults"], ["trytonFailures"]] };
+        if (node.id === ids.salesforce) return { ...node, wires: [["sfResults"], ["sfFailures"]] };
+        return node;
+      });
+    await helper.load(
+      [
+        magentoConfig,
+        magentoOrderIn,
+        syncFilter,
+        trytonConfig,
+        trytonSaleOut,
+        salesforceConfig,
+        salesforceOrderOut,
+      ],
+      [
+        ...wired,
+        ...["invalid", "trytonResults", "trytonFailures", "sfResults", "sfFailures"].map((id) => ({
+          id,
+          type: "helper",
+          z: ids.tab,
+        })),
+      ] as never,
+      credentials as never,
+    );
+    const c = Object.fromEntries(
+      ["invalid", "trytonResults", "trytonFailures", "sfResults", "sfFailures"].map((id) => [
+        id,
+        new Collector(id),
+      ]),
+    ) as Record<string, Collector>;
+    const count = (name: string) =>
+      c[name]!.messages.reduce((n, m) => n + (m.payload as unknown[]).length, 0);
+    const expectedInvalid = corpus.length - validCases().length;
+    helper.getNode(ids.intake).receive({ payload: {} } as never);
+    await c.trytonResults!.until(
+      () => count("trytonResults") >= validCases().length && count("sfResults") >= validCases().length,
+      90_000,
+    );
+    await sleep(300); // the failures output of the last page arrives right after its results
+    assert.equal(count("invalid"), expectedInvalid, "invalid rows reported once each by magento-order-in");
+    assert.equal(count("trytonResults"), validCases().length, "one Tryton result per valid row");
+    assert.equal(count("sfResults"), validCases().length, "one Salesforce result per valid row");
+    const trytonFailures = validCases().filter(
+      (x) => x.expect.tryton !== "imported" && x.expect.tryton !== "skipped",
+    ).length;
+    // Failures include the mismatches (imported, but held at quotation).
+    const failedIds = new Set(
+      c.trytonFailures!.messages.flatMap((m) => (m.payload as SyncResult[]).map((r) => r.orderId)),
+    );
+    const missing = validCases()
+      .filter((x) => x.expect.tryton !== "imported" && x.expect.tryton !== "skipped")
+      .filter((x) => !failedIds.has(orderIdentity(x.order).orderId))
+      .map((x) => x.name);
+    const resultOf = (name: string) => {
+      const id = orderIdentity(corpus.find((x) => x.name === name)!.order).orderId;
+      return c
+        .trytonResults!.messages.flatMap((m) => m.payload as SyncResult[])
+        .find((r) => r.orderId === id);
+    };
+    assert.deepEqual(
+      missing.map((n) => [n, resultOf(n)]),
+      [],
+      "every expected Tryton failure on output 2",
+    );
+    assert.equal(count("trytonFailures"), trytonFailures);
+    assert.equal(count("sfFailures"), validCases().filter((x) => x.expect.salesforce !== "imported").length);
+    console.log(
+      `      [corpus flow] ${corpus.length} rows: ${count("invalid")} invalid at intake, Tryton ${count("trytonResults")} results (${count("trytonFailures")} failed), Salesforce ${count("sfResults")} (${count("sfFailures")} failed)`,
+    );
+
+    // Tryton refusing the whole page (the password was changed, the session expired): every order of
+    // the page still gets a failed result.
+    tryton.db.call("res.user", "write", [[1], { password: "Rotated-Pw-x7Kq9Lm2" }]);
+    tryton.expireSessions();
+    const before = count("trytonFailures");
+    const page = validCases()
+      .slice(0, 5)
+      .map((x) => x.order);
+    helper.getNode(ids.tryton).receive({ payload: page } as never);
+    await c.trytonFailures!.until(() => count("trytonFailures") >= before + page.length, 15_000);
+    const last = c.trytonFailures!.messages.at(-1)!.payload as SyncResult[];
+    assert.deepEqual(
+      last.map((r) => [r.action, r.error?.code]),
+      page.map(() => ["failed", "page_failed"]),
+    );
+    assert.match(last[0]!.error!.message, /was not synced: .*login refused/);
+    assert.doesNotMatch(JSON.stringify(last), /Rotated-Pw-x7Kq9Lm2|corpus-flow-Secret-2/);
+    await admin.logout();
+  });
+});

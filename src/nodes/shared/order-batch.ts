@@ -5,9 +5,10 @@
  * the failures on output 2, and call `done(err)` only when the whole batch failed.
  */
 import type { Node, NodeMessage, NodeMessageInFlow } from "node-red";
-import type { SyncResult } from "../../sync/result";
+import { orderIdentity, orderLabel } from "../../magento/schema";
+import { failed, type SyncResult, type SyncTarget } from "../../sync/result";
 import { intakeOf, recordResults } from "../../sync/sync-log";
-import { progressStatus, safeError } from "./report";
+import { errorText, progressStatus, safeError } from "./report";
 import { SerialRunner } from "./serial";
 
 export interface BatchOutcome {
@@ -84,8 +85,32 @@ export function handleOrderBatches<T extends BatchOutcome>(node: Node, options: 
       })
       .catch((err: unknown) => {
         status.error(err);
+        // No order of the page may vanish: each gets a failed result (output 2, sync panel) besides done(err).
+        const failures = pageFailed(orders, options.nodeType, err);
+        if (failures.length) {
+          recordResults({ nodeId: node.id, nodeType: options.nodeType, ...intakeOf(msg) }, failures);
+          send([null, { ...(msg as NodeMessage), payload: failures }]);
+        }
         done(safeError(err));
       });
   });
   return { runner, status };
+}
+
+const targetOf: Record<string, SyncTarget> = {
+  "tryton-sale-out": "tryton",
+  "salesforce-order-out": "salesforce",
+};
+
+/** One failed result per order of a page that failed as a whole (login refused, server gone after retries …). */
+export function pageFailed(orders: unknown[], nodeType: string, err: unknown): SyncResult[] {
+  const target = targetOf[nodeType];
+  if (!target) return [];
+  const reason = errorText(err);
+  return orders.map((order) =>
+    failed(orderIdentity(order), target, {
+      code: "page_failed",
+      message: `Magento order ${orderLabel(order)} was not synced: ${reason}`,
+    }),
+  );
 }

@@ -1,0 +1,223 @@
+/**
+ * Crash and resume: the real Node-RED CLI with a persistent (localfilesystem) context store runs
+ * the shop's flow — Magento pulled every second, into the real Tryton 6.0 and the Salesforce
+ * simulator — and is killed with SIGKILL at random points of a large import, then restarted on
+ * the same user directory, several times. At the end each target holds every order exactly once,
+ * with Magento's content.
+ *
+ * Size: CRASH_ORDERS = SOAK_ORDERS / 10 (default 300) orders, 3 kills; SOAK_ORDERS scales it.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { MagentoOrder } from "../../src/magento/schema";
+import { defaultIntegration, startMagentoSimulator, type MagentoSimulator } from "../../src/sandbox/magento";
+import { startNodeRed, type NodeRedInstance } from "../../src/sandbox/node-red-runtime";
+import type { SalesforceSimulator } from "../../src/sandbox/salesforce";
+import { TrytonClient } from "../../src/tryton/rpc";
+import { ensureBuilt } from "../support/reliability-build";
+import { salesforceCredentials, shopFlow } from "../support/reliability-flows";
+import { checkSalesforce, salesforceSimulator, stopSalesforce } from "../support/reliability-salesforce";
+import {
+  checkTryton,
+  reportProblems,
+  shopSettings,
+  trytonDuplicates,
+  valid,
+} from "../support/reliability-shop";
+import { realTrytonServer, type RealTrytonServer } from "../support/tryton-server";
+
+const SOAK_ORDERS = Math.max(100, Number(process.env.SOAK_ORDERS) || 3000);
+const CRASH_ORDERS = Math.ceil(SOAK_ORDERS / 10);
+const KILLS = 3;
+const TWIN_ORDERS = Math.ceil(SOAK_ORDERS / 20);
+
+function dice(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The Tryton check while the flow may still write (a sale deleted between two reads): a failed read means "not yet". */
+async function checkTrytonNow(admin: TrytonClient, orders: MagentoOrder[]) {
+  try {
+    return await checkTryton(admin, orders);
+  } catch (err) {
+    return {
+      orders: orders.length,
+      present: 0,
+      lost: [],
+      duplicated: [],
+      wrong: [`(read while writing: ${(err as Error).message.slice(0, 80)})`],
+      unexpected: [],
+      roundingGaps: 0,
+    };
+  }
+}
+
+describe("reliability: crash and resume (real Node-RED, SIGKILL)", function () {
+  this.timeout(20 * 60_000);
+  let server: RealTrytonServer;
+  let magento: MagentoSimulator | undefined;
+  let sf: SalesforceSimulator;
+  let nodeRed: NodeRedInstance | undefined;
+  let userDir: string | undefined;
+  let admin: TrytonClient;
+
+  before(async function () {
+    const s = await realTrytonServer();
+    if (!s) this.skip();
+    server = s!;
+    ensureBuilt();
+    await server.reset();
+    admin = new TrytonClient({
+      url: server.url,
+      database: server.database,
+      username: server.username,
+      password: server.password,
+    });
+  });
+  after(async () => {
+    await nodeRed?.stop("SIGKILL");
+    await magento?.stop();
+    await stopSalesforce();
+    await admin?.logout().catch(() => undefined);
+    if (userDir) rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it(`${CRASH_ORDERS} orders into Tryton and Salesforce, killed ${KILLS} times at random points: each order once in each target`, async () => {
+    magento = await startMagentoSimulator({ orders: CRASH_ORDERS, seed: 23 });
+    // Slow enough that the kills also land in the middle of Salesforce pages.
+    sf = await salesforceSimulator({ currencies: ["USD", "EUR", "GBP", "JPY"], latencyMs: 60 });
+    const settings = await shopSettings(admin, server.fixtures);
+    const { flows, credentials } = shopFlow({
+      magentoUrl: magento.url,
+      magentoToken: defaultIntegration.accessToken,
+      tryton: {
+        url: server.url,
+        database: server.database,
+        username: server.username,
+        password: server.password,
+        settings,
+      },
+      salesforce: { url: sf.url, credentials: salesforceCredentials(sf) },
+    });
+    const orders: MagentoOrder[] = [...magento.orders.values()].map(valid);
+    const wantTryton = orders.filter((o) => o.state !== "canceled").length;
+    const progress = async () => ({
+      tryton: await admin.searchCount("sale.sale", [["comment", "ilike", "%OrderBridge magento-order:%"]]),
+      salesforce: sf.db.count("Order"),
+    });
+
+    userDir = mkdtempSync(path.join(os.tmpdir(), "orderbridge-crash-"));
+    const start = (first: boolean) =>
+      startNodeRed({
+        userDir,
+        persistentContext: true,
+        removeUserDir: false,
+        ...(first ? { flows, credentials } : {}),
+      });
+    const roll = dice(7);
+    const started = Date.now();
+    nodeRed = await start(true);
+    const kills: string[] = [];
+    for (let k = 1; k <= KILLS; k += 1) {
+      await sleep(1_500 + Math.floor(roll() * 5_000));
+      const at = await progress();
+      await nodeRed.kill9();
+      kills.push(
+        `kill ${k} at Tryton ${at.tryton}/${wantTryton}, Salesforce ${at.salesforce}/${orders.length}`,
+      );
+      nodeRed = await start(false);
+    }
+    // Let the last run finish: both targets right (the flow is quiet), then one more poll that must change nothing.
+    let tryton = await checkTrytonNow(admin, orders);
+    let crm = checkSalesforce(sf, orders);
+    for (
+      let waited = 0;
+      reportProblems(tryton).length + reportProblems(crm).length > 0 && waited < 300_000;
+      waited += 2_000
+    ) {
+      await sleep(2_000);
+      tryton = await checkTrytonNow(admin, orders);
+      crm = checkSalesforce(sf, orders);
+    }
+    const ms = Date.now() - started;
+    await sleep(2_500);
+    tryton = await checkTryton(admin, orders);
+    crm = checkSalesforce(sf, orders);
+    console.log(
+      `      [crash] ${orders.length} orders, ${KILLS} SIGKILLs (${kills.join("; ")}), done in ${ms} ms: ` +
+        `Tryton ${tryton.present} present, ${tryton.lost.length} lost, ${tryton.duplicated.length} duplicated; ` +
+        `Salesforce ${crm.present} present, ${crm.lost.length} lost, ${crm.duplicated.length} duplicated`,
+    );
+    assert.deepEqual(reportProblems(tryton), [], "Tryton");
+    assert.deepEqual(reportProblems(crm), [], "Salesforce");
+    assert.deepEqual(crm.duplicateRecords, []);
+    assert.deepEqual(await trytonDuplicates(admin), { parties: [], products: [] });
+    assert.equal(tryton.present, wantTryton);
+    assert.equal(crm.present, orders.length);
+  });
+
+  it(`two Node-RED instances importing the same shop at once: no duplicate in Salesforce or Tryton`, async () => {
+    await server.reset();
+    const shop = await startMagentoSimulator({ orders: TWIN_ORDERS, seed: 29 });
+    const crm = await salesforceSimulator({ currencies: ["USD", "EUR", "GBP", "JPY"], latencyMs: 20 });
+    const settings = await shopSettings(admin, server.fixtures);
+    const twins: NodeRedInstance[] = [];
+    try {
+      const started = Date.now();
+      for (const prefix of ["left", "right"]) {
+        const { flows, credentials } = shopFlow({
+          prefix,
+          magentoUrl: shop.url,
+          magentoToken: defaultIntegration.accessToken,
+          tryton: {
+            url: server.url,
+            database: server.database,
+            username: server.username,
+            password: server.password,
+            settings,
+          },
+          salesforce: { url: crm.url, credentials: salesforceCredentials(crm) },
+        });
+        twins.push(await startNodeRed({ flows, credentials }));
+      }
+      const orders: MagentoOrder[] = [...shop.orders.values()].map(valid);
+      let tryton = await checkTrytonNow(admin, orders);
+      let sfReport = checkSalesforce(crm, orders);
+      for (
+        let waited = 0;
+        reportProblems(tryton).length + reportProblems(sfReport).length > 0 && waited < 300_000;
+        waited += 2_000
+      ) {
+        await sleep(2_000);
+        tryton = await checkTrytonNow(admin, orders);
+        sfReport = checkSalesforce(crm, orders);
+      }
+      await sleep(2_500);
+      tryton = await checkTryton(admin, orders);
+      sfReport = checkSalesforce(crm, orders);
+      console.log(
+        `      [twins] ${orders.length} orders by two runtimes in ${Date.now() - started} ms: Tryton ${tryton.present} present, ` +
+          `${tryton.duplicated.length} duplicated; Salesforce ${sfReport.present} present, ${sfReport.duplicated.length} duplicated, ` +
+          `${sfReport.duplicateRecords.length} records written twice`,
+      );
+      assert.deepEqual(reportProblems(sfReport), [], "Salesforce");
+      assert.deepEqual(sfReport.duplicateRecords, [], "no Account, Product or item twice");
+      assert.deepEqual(reportProblems(tryton), [], "Tryton");
+      assert.deepEqual(await trytonDuplicates(admin), { parties: [], products: [] });
+    } finally {
+      await Promise.all(twins.map((t) => t.stop("SIGKILL")));
+      await shop.stop();
+    }
+  });
+});

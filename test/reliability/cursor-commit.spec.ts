@@ -1,0 +1,138 @@
+/**
+ * What makes crash-and-resume lose nothing: `magento-order-in` stores its cursor in the node
+ * context only past pages the flow is done with. A writer that holds on to its pages (as
+ * tryton-sale-out does while Tryton works) keeps the stored cursor behind them; pages done out
+ * of order never move it back; the pull itself goes on from the last page sent.
+ */
+import assert from "node:assert/strict";
+import { hooks } from "@node-red/util";
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
+import magentoConfig from "../../src/nodes/magento-config";
+import magentoOrderIn from "../../src/nodes/magento-order-in";
+import type { OrderCursor } from "../../src/magento/search";
+import { defaultIntegration, startMagentoSimulator, type MagentoSimulator } from "../../src/sandbox/magento";
+import { helper, sleep } from "../support/node-red";
+
+interface Held {
+  msg: NodeMessageInFlow & { magento?: { cursor: OrderCursor; page: number } };
+  done: () => void;
+}
+const held: Held[] = [];
+
+/** A writer that finishes a page only when the test says so. */
+function heldWriter(RED: NodeAPI): void {
+  RED.nodes.registerType("held-writer", function (this: Node, def: NodeDef) {
+    RED.nodes.createNode(this, def);
+    this.on("input", (msg, _send, done) => held.push({ msg: msg as Held["msg"], done }));
+  });
+}
+
+/**
+ * The test helper's RED lacks `hooks` (a real runtime has them: RED.hooks = @node-red/util hooks,
+ * which its flows trigger); give the node the runtime's own.
+ */
+function withRuntimeHooks(register: (RED: NodeAPI) => void) {
+  return (RED: NodeAPI) => {
+    (RED as unknown as { hooks: unknown }).hooks ??= hooks;
+    register(RED);
+  };
+}
+
+const stored = () => helper.getNode("intake").context().get("magentoCursor") as OrderCursor | undefined;
+
+async function pull(): Promise<void> {
+  const before = held.length;
+  helper.getNode("intake").receive({ payload: {} } as never);
+  for (let waited = 0; held.length === before; waited += 10) {
+    if (waited > 10_000) throw new Error("no page arrived");
+    await sleep(10);
+  }
+  await sleep(100);
+}
+
+describe("reliability: the stored cursor passes only pages the flow is done with", function () {
+  this.timeout(30_000);
+  let sim: MagentoSimulator;
+
+  before(async () => {
+    sim = await startMagentoSimulator({ orders: 30, seed: 3 });
+  });
+  after(async () => {
+    await helper.unload();
+    await sim.stop();
+  });
+
+  it("holds the cursor behind unfinished pages, never moves it back, and pulls on from the last page sent", async () => {
+    await helper.load(
+      [magentoConfig, withRuntimeHooks(magentoOrderIn), heldWriter],
+      [
+        { id: "tab", type: "tab", label: "cursor" },
+        {
+          id: "cfg",
+          type: "magento-config",
+          baseUrl: sim.url,
+          storeCode: "default",
+          authMode: "bearer",
+          timeout: 5,
+          pageSize: 10,
+          rejectUnauthorized: true,
+          ca: "",
+        },
+        {
+          id: "intake",
+          type: "magento-order-in",
+          z: "tab",
+          magento: "cfg",
+          autoSync: false,
+          interval: 1,
+          intervalUnit: "h",
+          wires: [["writer"], []],
+        },
+        { id: "writer", type: "held-writer", z: "tab", wires: [] },
+      ] as never,
+      { cfg: { token: defaultIntegration.accessToken } },
+    );
+    await pull();
+    assert.equal(held.length, 3, "three pages of ten");
+    assert.equal(stored(), undefined, "nothing stored while every page is in the writer");
+
+    held[0]!.done();
+    await sleep(50);
+    assert.deepEqual(stored(), held[0]!.msg.magento!.cursor, "past page 1 once it is done");
+
+    held[2]!.done();
+    await sleep(50);
+    assert.deepEqual(
+      stored(),
+      held[0]!.msg.magento!.cursor,
+      "page 3 done before page 2: still behind page 2",
+    );
+
+    held[1]!.done();
+    await sleep(50);
+    assert.deepEqual(stored(), held[2]!.msg.magento!.cursor, "all done: past page 3");
+
+    // Within this run, the next pull starts after the last page sent, even before the writer is done.
+    sim.addOrder({});
+    await pull();
+    assert.equal(held.length, 4, "only the new order");
+    assert.deepEqual(
+      (held[3]!.msg.payload as Array<{ entity_id: number }>).map((o) => o.entity_id),
+      [31],
+    );
+    assert.deepEqual(stored(), held[2]!.msg.magento!.cursor, "the new page is not done yet");
+    held[3]!.done();
+    await sleep(50);
+    assert.deepEqual(stored(), held[3]!.msg.magento!.cursor);
+
+    // payload.reset forgets the cursor at once, and a page finishing later does not bring it back.
+    sim.addOrder({});
+    await pull();
+    helper.getNode("intake").receive({ payload: { reset: true } } as never);
+    await sleep(300);
+    for (const h of held.slice(4)) h.done();
+    await sleep(100);
+    const last = held.at(-1)!.msg.magento!.cursor;
+    assert.deepEqual(stored(), last, "after the reset the full pull's own pages move it again");
+  });
+});
