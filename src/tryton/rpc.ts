@@ -445,6 +445,13 @@ export class TrytonClient {
         serverMessage: httpMessage(method, status, this.opts),
       });
     }
+    if (e.code && /CERT|SELF_SIGNED|TLS|SSL/.test(e.code)) {
+      return new TrytonError({
+        call: method,
+        code: "network",
+        serverMessage: `the TLS certificate of ${this.opts.url} was not accepted (${e.code}): trust its CA (NODE_EXTRA_CA_CERTS) or fix the certificate`,
+      });
+    }
     const timedOut = e.code === "ECONNABORTED" || e.code === "ETIMEDOUT";
     return new TrytonError({
       call: method,

@@ -87,6 +87,8 @@ export async function startStub(opts: {
   valid: (path: string, body: string) => string;
   breaks?: (path: string, body: string) => boolean;
   forward?: string;
+  /** Told every request path (a spy). */
+  seen?: (path: string) => void;
 }): Promise<Stub> {
   let kind: Malformed | undefined;
   let hits = 0;
@@ -99,6 +101,7 @@ export async function startStub(opts: {
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
       const url = req.url ?? "/";
+      opts.seen?.(url);
       if (kind && (opts.breaks?.(url, body) ?? true)) {
         hits += 1;
         sendMalformed(res, kind, opts.valid(url, body));
