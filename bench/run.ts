@@ -47,9 +47,19 @@ function ensureBuilt(): void {
       Math.max(newestMtime(path.join(REPO_ROOT, "src")), newestMtime(path.join(REPO_ROOT, "nodes")));
   if (!stale) return;
   log("building the pack (dist/ is missing or older than src/)…");
-  execFileSync(process.execPath, [path.join(REPO_ROOT, "scripts", "build.mjs")], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      execFileSync(process.execPath, [path.join(REPO_ROOT, "scripts", "build.mjs")], {
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      return;
+    } catch (err) {
+      // Another build writing dist/ at the same moment (ENOTEMPTY): try again shortly.
+      if (attempt >= 3) throw err;
+      log(`build failed (attempt ${attempt}), trying again…`);
+      execFileSync("sleep", ["3"]);
+    }
+  }
 }
 
 function machine(): Machine {
