@@ -3,6 +3,7 @@
  * well under the GET URL limit (Salesforce answers 414 for URIs over ~16 KB).
  */
 import type { Connection } from "jsforce";
+import { errorCodeOf } from "./errors";
 
 /** A SOQL string literal: backslash and single quote escaped, control characters as escapes. */
 export function quote(value: string): string {
@@ -44,8 +45,16 @@ export async function queryAll<T extends Record<string, unknown>>(
   conn: Connection,
   soql: string,
 ): Promise<T[]> {
-  const result = await conn.query<T>(soql, { autoFetch: true, maxFetch: 1_000_000 });
-  return result.records;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const result = await conn.query<T>(soql, { autoFetch: true, maxFetch: 1_000_000 });
+      return result.records;
+    } catch (err) {
+      // A stalled or cut-off answer ends at the session's request deadline as HTTP 504, which
+      // jsforce does not retry (its retries stop at the response headers): ask again, twice.
+      if (errorCodeOf(err) !== "ERROR_HTTP_504" || attempt >= 3) throw err;
+    }
+  }
 }
 
 /** The rows of a child relationship in a query result (null when there are none). */

@@ -31,7 +31,7 @@ import { realTrytonServer, type RealTrytonServer } from "../support/tryton-serve
 const SOAK_ORDERS = Math.max(100, Number(process.env.SOAK_ORDERS) || 3000);
 const CRASH_ORDERS = Math.ceil(SOAK_ORDERS / 10);
 const KILLS = 3;
-const TWIN_ORDERS = Math.ceil(SOAK_ORDERS / 20);
+const TWIN_ORDERS = Math.ceil(SOAK_ORDERS / 30);
 
 function dice(seed: number): () => number {
   let a = seed >>> 0;

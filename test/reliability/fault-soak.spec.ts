@@ -14,9 +14,17 @@ import assert from "node:assert/strict";
 import { MagentoClient } from "../../src/magento/client";
 import type { MagentoOrder } from "../../src/magento/schema";
 import { defaultAdmin, startMagentoSimulator, type MagentoSimulator } from "../../src/sandbox/magento";
+import { OrderPusher } from "../../src/salesforce/order-pusher";
+import type { SalesforceSimulator } from "../../src/sandbox/salesforce";
 import { TrytonClient } from "../../src/tryton/rpc";
 import { SaleImporter } from "../../src/tryton/sale-import";
 import { startFaultProxy, type FaultProxy } from "../support/reliability-proxy";
+import {
+  checkSalesforce,
+  salesforceSession,
+  salesforceSimulator,
+  stopSalesforce,
+} from "../support/reliability-salesforce";
 import { actionCounts, runPipeline } from "../support/reliability-pipeline";
 import {
   checkTryton,
@@ -66,7 +74,7 @@ describe("reliability: fault soak", function () {
         target: server.url,
         rate: FAULT_RATE,
         kinds: ["500", "502", "503", "429", "reset", "drop-answer", "slow-answer", "expire"],
-        slowMs: 7_000,
+        slowMs: 4_500,
         seed: 3,
         // trytond answers 429 on login only for failed logins; the client rightly does not retry that.
         eligible: (kind, call) => !(call === "common.db.login" && kind === "429"),
@@ -83,7 +91,7 @@ describe("reliability: fault soak", function () {
         database: server.database,
         username: server.username,
         password: server.password,
-        timeoutMs: 6_000,
+        timeoutMs: 4_000,
       });
       const importer = new SaleImporter(client, settings);
       const shop = new MagentoClient({
@@ -139,6 +147,90 @@ describe("reliability: fault soak", function () {
       );
       await admin.logout();
       await client.logout();
+    });
+  });
+
+  describe(`Magento → Salesforce (simulator), ${SOAK_ORDERS} orders, ${FAULT_RATE * 100} % faults`, () => {
+    let magento: MagentoSimulator;
+    let sf: SalesforceSimulator;
+    after(async () => {
+      await magento?.stop();
+      await stopSalesforce();
+    });
+
+    it("every order once in Salesforce with Magento's content, no duplicate account, product or item, every failure reported", async () => {
+      magento = await startMagentoSimulator({
+        orders: SOAK_ORDERS,
+        seed: 13,
+        faults: {
+          rate: FAULT_RATE,
+          kinds: ["500", "503", "429", "reset", "slow"],
+          slowMs: 2_500,
+          retryAfterSeconds: 1,
+          seed: 9,
+        },
+      });
+      sf = await salesforceSimulator({ currencies: ["USD", "EUR", "GBP", "JPY"] });
+      // Salesforce's daily request limit is not a transient fault: it stops a run (tested on its own).
+      sf.setFaults({
+        rate: FAULT_RATE,
+        kinds: ["500", "503", "unable_to_lock_row", "record_error", "reset", "slow"],
+        slowMs: 2_500,
+        seed: 4,
+      });
+      const session = salesforceSession(sf, sf.url, 2_000);
+      const pusher = new OrderPusher(session, {
+        retry: { attempts: 5, baseDelayMs: 50, maxDelayMs: 500 },
+        batchSize: 50,
+      });
+      const shop = new MagentoClient({
+        baseUrl: magento.url,
+        auth: { kind: "admin", ...defaultAdmin },
+        timeoutMs: 2_000,
+      });
+      const started = Date.now();
+      const run = await runPipeline(shop, [{ name: "salesforce", write: (orders) => pusher.push(orders) }], {
+        pageSize: 100,
+        afterPage: (page) => {
+          if (page % 2 === 0) magento.expireTokens();
+          // Twice per run: more than 3 fresh sessions in 30 s is the session's "refresh loop" alarm.
+          if (page === 3 || page === Math.ceil(SOAK_ORDERS / 200)) sf.expireSessions();
+        },
+      });
+      const ms = Date.now() - started;
+      shop.close();
+      sf.setFaults(undefined);
+      const table = run.results.get("salesforce")!;
+      const orders: MagentoOrder[] = [...magento.orders.values()].map(valid);
+      const vanished = orders.filter((o) => !table.has(o.entity_id)).map((o) => `#${o.increment_id}`);
+      const failed = new Set([...table.values()].filter((r) => r.action === "failed").map((r) => r.orderId));
+      // What failed is reported; synced again (as from the sync panel) it lands once.
+      const again = orders.filter((o) => failed.has(o.entity_id));
+      const retry = again.length ? await pusher.push(again) : { results: [] };
+      const report = checkSalesforce(sf, orders);
+      const reasons = new Map<string, number>();
+      for (const r of table.values())
+        if (r.error) reasons.set(r.error.code, (reasons.get(r.error.code) ?? 0) + 1);
+      console.log(
+        `      [soak salesforce] ${orders.length} orders, ${run.pages} pages in ${ms} ms; Magento faults ${magento.counters.faults ?? 0}, ` +
+          `Salesforce faults ${JSON.stringify(Object.fromEntries(Object.entries(sf.counters).filter(([k]) => k.startsWith("fault."))))}, ` +
+          `${sf.counters["session.invalid"] ?? 0} expired sessions; results ${JSON.stringify(actionCounts(table))} ${JSON.stringify(Object.fromEntries(reasons))}; ` +
+          `re-synced ${again.length}; present ${report.present}, lost ${report.lost.length}, duplicated ${report.duplicated.length}, wrong ${report.wrong.length}`,
+      );
+      for (const f of run.pageFailures) console.log(`      [soak salesforce] page failed: ${f.error}`);
+      assert.deepEqual(vanished, [], "every order has a result");
+      assert.deepEqual(
+        retry.results.filter((r) => r.action === "failed"),
+        [],
+        "what failed syncs when tried again",
+      );
+      assert.deepEqual(reportProblems(report), []);
+      assert.deepEqual(report.duplicateRecords, []);
+      assert.ok(
+        Object.keys(sf.counters).filter((k) => k.startsWith("fault.") && sf.counters[k]! > 0).length >= 4,
+        "faults were injected",
+      );
+      await session.close();
     });
   });
 });

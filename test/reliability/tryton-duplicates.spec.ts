@@ -81,14 +81,14 @@ function suite(name: string, provide: () => Promise<Server | undefined>, firstRa
         database: server.database,
         username: server.username,
         password: server.password,
-        timeoutMs: 5_000,
+        timeoutMs: 3_000,
         retry: { attempts: 5, baseDelayMs: 20, maxDelayMs: 200 },
       });
       clients.push(c);
       return c;
     };
     const proxy = async (plan: (call: string, seen: number) => ProxyFault | undefined) => {
-      const p = await startFaultProxy({ target: server.url, plan, slowMs: 6_000 });
+      const p = await startFaultProxy({ target: server.url, plan, slowMs: 3_500 });
       proxies.push(p);
       return p;
     };
