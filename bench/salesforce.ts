@@ -93,6 +93,7 @@ function routeDelta(before: Record<string, number>, after: Record<string, number
 export async function runPack(
   sim: SalesforceSimulator,
   pull: () => AsyncGenerator<{ orders: MagentoOrder[] }>,
+  pageSize: number,
 ): Promise<SalesforceBenchResult["pack"] & { orderItems: number }> {
   const session = sessionFor(sim);
   const pusher = new OrderPusher(session, {});
@@ -112,7 +113,7 @@ export async function runPack(
     }
     const seconds = since(started);
     const apiCalls = (sim.counters.api ?? 0) - (before.api ?? 0);
-    const firstPageOrders = Math.min(orders, pageSizeOf(pull));
+    const firstPageOrders = Math.min(orders, pageSize);
     return {
       orders,
       failed,
@@ -131,11 +132,6 @@ export async function runPack(
   } finally {
     await session.close();
   }
-}
-
-const pageSizes = new WeakMap<object, number>();
-function pageSizeOf(pull: object): number {
-  return pageSizes.get(pull) ?? 200;
 }
 
 /** One REST call per record, as generic nodes would make them (jsforce `query` / `sobject().create`). */
@@ -258,14 +254,13 @@ export async function benchSalesforce(opts: SalesforceBenchOptions): Promise<Sal
   try {
     const client = magentoClient(magento, opts.pageSize);
     const pull = () => pages(client, opts.pageSize);
-    pageSizes.set(pull, opts.pageSize);
     const all: MagentoOrder[] = [];
     for await (const page of pull()) all.push(...page.orders);
 
     opts.log(`salesforce: pack, ${opts.orders} orders, ${opts.latencyMs} ms latency…`);
     const packSim = await salesforceWith(opts.latencyMs);
     stops.push(() => packSim.stop());
-    const { orderItems, ...pack } = await runPack(packSim, pull);
+    const { orderItems, ...pack } = await runPack(packSim, pull, opts.pageSize);
     opts.log(`  ${pack.seconds.toFixed(1)} s, ${pack.apiCalls} API calls, ${pack.failed} failed`);
 
     opts.log(`salesforce: naive, first ${opts.naiveOrders} orders, ${opts.latencyMs} ms latency…`);

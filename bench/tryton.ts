@@ -510,8 +510,9 @@ export async function benchTryton(
       };
     }
 
+    const mapping = new SaleImporter(clientFor(server), ceilingSettings).options;
     const drafts = all.flatMap((o) => {
-      const m = mapOrder(o, new SaleImporter(clientFor(server), ceilingSettings).options);
+      const m = mapOrder(o, mapping);
       return m.ok ? [m.draft] : [];
     });
     const { saleOrders: _a, ...packFigures } = pack;
