@@ -21,5 +21,6 @@ step "unit and node tests"
 npx mocha 'test/unit/**/*.spec.ts' 'test/nodes/**/*.spec.ts'
 step "contract tests (simulator and real Tryton)"
 npx mocha 'test/contract/**/*.spec.ts'
+step "reliability tests (bad input, faults, crashes, security; SOAK_ORDERS scales them)"; npx mocha --timeout 600000 'test/reliability/**/*.spec.ts'
 step "end-to-end tests (real Node-RED editor, headless Chromium)"
 npx mocha --timeout 180000 'test/e2e/**/*.spec.ts'

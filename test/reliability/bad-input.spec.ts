@@ -35,6 +35,7 @@ import trytonConfig from "../../src/nodes/tryton-config";
 import trytonSaleOut from "../../src/nodes/tryton-sale-out";
 import { Collector, helper, sleep } from "../support/node-red";
 import { salesforceCredentials, shopFlow } from "../support/reliability-flows";
+import { record } from "../support/reliability-report";
 import { startStub, type Stub } from "../support/reliability-stub";
 
 const corpus = loadCorpus();
@@ -418,6 +419,13 @@ describe("reliability: the bad-input corpus through a running flow (Node-RED tes
     );
     assert.equal(count("trytonFailures"), trytonFailures);
     assert.equal(count("sfFailures"), validCases().filter((x) => x.expect.salesforce !== "imported").length);
+    record({
+      part: "Bad input: corpus through validation, sync-filter, Tryton (simulator, real sample), Salesforce, a running flow",
+      orders: corpus.length,
+      badInputs: corpus.length,
+      lost: corpus.length - count("invalid") - count("trytonResults"),
+      duplicated: 0,
+    });
     console.log(
       `      [corpus flow] ${corpus.length} rows: ${count("invalid")} invalid at intake, Tryton ${count("trytonResults")} results (${count("trytonFailures")} failed), Salesforce ${count("sfResults")} (${count("sfFailures")} failed)`,
     );

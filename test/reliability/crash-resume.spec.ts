@@ -5,7 +5,7 @@
  * the same user directory, several times. At the end each target holds every order exactly once,
  * with Magento's content.
  *
- * Size: CRASH_ORDERS = SOAK_ORDERS / 10 (default 300) orders, 3 kills; SOAK_ORDERS scales it.
+ * Size: see test/support/reliability-size.ts (SOAK_ORDERS).
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -17,6 +17,8 @@ import { startNodeRed, type NodeRedInstance } from "../../src/sandbox/node-red-r
 import type { SalesforceSimulator } from "../../src/sandbox/salesforce";
 import { TrytonClient } from "../../src/tryton/rpc";
 import { ensureBuilt } from "../support/reliability-build";
+import { record } from "../support/reliability-report";
+import { CRASH_ORDERS, TWIN_ORDERS } from "../support/reliability-size";
 import { salesforceCredentials, shopFlow } from "../support/reliability-flows";
 import { checkSalesforce, salesforceSimulator, stopSalesforce } from "../support/reliability-salesforce";
 import {
@@ -28,10 +30,7 @@ import {
 } from "../support/reliability-shop";
 import { realTrytonServer, type RealTrytonServer } from "../support/tryton-server";
 
-const SOAK_ORDERS = Math.max(100, Number(process.env.SOAK_ORDERS) || 3000);
-const CRASH_ORDERS = Math.ceil(SOAK_ORDERS / 10);
 const KILLS = 3;
-const TWIN_ORDERS = Math.ceil(SOAK_ORDERS / 30);
 
 function dice(seed: number): () => number {
   let a = seed >>> 0;
@@ -159,6 +158,14 @@ describe("reliability: crash and resume (real Node-RED, SIGKILL)", function () {
         `Tryton ${tryton.present} present, ${tryton.lost.length} lost, ${tryton.duplicated.length} duplicated; ` +
         `Salesforce ${crm.present} present, ${crm.lost.length} lost, ${crm.duplicated.length} duplicated`,
     );
+    record({
+      part: "Crash and resume: real Node-RED, SIGKILL, → real Tryton + Salesforce",
+      orders: orders.length,
+      crashes: KILLS,
+      lost: tryton.lost.length + crm.lost.length,
+      duplicated: tryton.duplicated.length + crm.duplicated.length + crm.duplicateRecords.length,
+      seconds: Math.round(ms / 1000),
+    });
     assert.deepEqual(reportProblems(tryton), [], "Tryton");
     assert.deepEqual(reportProblems(crm), [], "Salesforce");
     assert.deepEqual(crm.duplicateRecords, []);
@@ -211,6 +218,13 @@ describe("reliability: crash and resume (real Node-RED, SIGKILL)", function () {
           `${tryton.duplicated.length} duplicated; Salesforce ${sfReport.present} present, ${sfReport.duplicated.length} duplicated, ` +
           `${sfReport.duplicateRecords.length} records written twice`,
       );
+      record({
+        part: "Two Node-RED instances on one shop → real Tryton + Salesforce",
+        orders: orders.length,
+        lost: tryton.lost.length + sfReport.lost.length,
+        duplicated: tryton.duplicated.length + sfReport.duplicated.length + sfReport.duplicateRecords.length,
+        seconds: Math.round((Date.now() - started) / 1000),
+      });
       assert.deepEqual(reportProblems(sfReport), [], "Salesforce");
       assert.deepEqual(sfReport.duplicateRecords, [], "no Account, Product or item twice");
       assert.deepEqual(reportProblems(tryton), [], "Tryton");

@@ -14,6 +14,7 @@ import { startTrytonSimulator, type TrytonSimulator } from "../../src/sandbox/tr
 import { TrytonClient } from "../../src/tryton/rpc";
 import { SaleImporter, type ImportSettings } from "../../src/tryton/sale-import";
 import { startFaultProxy, type FaultProxy, type ProxyFault } from "../support/reliability-proxy";
+import { record } from "../support/reliability-report";
 import {
   checkTryton,
   inRange,
@@ -147,6 +148,13 @@ function suite(name: string, provide: () => Promise<Server | undefined>, firstRa
         );
       }
       const report = await checkTryton(admin, all.map(valid));
+      record({
+        part: `Lost write answers, Tryton (${name})`,
+        orders: all.length,
+        faults: 6,
+        lost: report.lost.length,
+        duplicated: report.duplicated.length,
+      });
       assert.deepEqual(reportProblems(report), []);
       assert.deepEqual(await trytonDuplicates(admin), { parties: [], products: [] });
     });
@@ -180,6 +188,12 @@ function suite(name: string, provide: () => Promise<Server | undefined>, firstRa
       const reasons = [...new Set(failed.map((f) => f.error!.message.replace(/\d+/g, "N")))];
       console.log(`      [${name}] failures: ${reasons.join(" | ")}`);
       const report = await checkTryton(admin, raw.map(valid));
+      record({
+        part: `Two runtimes creating at once, Tryton (${name})`,
+        orders: raw.length,
+        lost: report.lost.length,
+        duplicated: report.duplicated.length,
+      });
       assert.deepEqual(reportProblems(report), []);
       assert.deepEqual(await trytonDuplicates(admin), { parties: [], products: [] });
       console.log(
