@@ -263,11 +263,17 @@ async function importPage(
     try {
       return await new PageImport(tools, orders, progress, signal).run();
     } catch (err) {
-      const transient = err instanceof TrytonError && err.retryable;
+      // A record deleted between search and read (another runtime removing its duplicate) passes too.
+      const transient = err instanceof TrytonError && (err.retryable || vanishedRecord(err));
       if (!transient || attempt >= PAGE_ATTEMPTS || signal?.aborted) throw err;
       await pause(retryDelayMs(attempt + 1, defaultRetryPolicy), signal);
     }
   }
+}
+
+/** trytond's "You are trying to read records … that don't exist anymore" (ir.msg_read_error). */
+function vanishedRecord(err: TrytonError): boolean {
+  return err.code === "user_error" && /don't exist anymore|do not exist/i.test(err.serverMessage);
 }
 
 function pause(ms: number, signal?: AbortSignal): Promise<void> {
