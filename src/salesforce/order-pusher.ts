@@ -33,7 +33,7 @@ import { contentHash, mapOrder, noteMarkerOf, type WantedNote, type WantedOrder 
 import type { OrderStatusInfo, SalesforceSession } from "./session";
 import { pushSettings, type PushSettings, type PushSettingsInput } from "./settings";
 import { checkSetup, type OrgSetup } from "./setup-check";
-import { childRows, inLists, queryAll } from "./soql";
+import { childRows, inLists, queryBatch } from "./soql";
 import type { Connection } from "jsforce";
 
 export interface PushProgress {
@@ -100,6 +100,18 @@ interface Work {
   retryable?: boolean;
   notes?: WantedNote[];
   action?: SyncAction;
+  /** The Order upsert carried the sync hash (its status is the target: no activation pending). */
+  hashWritten?: boolean;
+  /** The Order record itself was written in this attempt. */
+  orderWritten?: boolean;
+}
+
+/** What Salesforce holds for a round, read in one composite call. */
+interface Existing {
+  orders: Map<string, ExistingOrder>;
+  /** Account / Contact rows by customer key (lower case), with the fields the pack writes. */
+  accounts: Map<string, Record<string, unknown>>;
+  contacts: Map<string, Record<string, unknown>>;
 }
 
 const ordersSerialised = new WeakMap<SalesforceSession, Promise<unknown>>();
@@ -134,6 +146,60 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 
 /** Errors a retry of the round can fix. */
 const RETRYABLE_RECORD_CODES = new Set(["UNABLE_TO_LOCK_ROW", "UNKNOWN_EXCEPTION", "SERVER_UNAVAILABLE"]);
+
+/** Characters of quoted keys per query: the encoded query must stay well inside a URL. */
+const LOOKUP_LIST_CHARS = 6000;
+
+const unique = (names: string[]): string[] => [...new Set(names)];
+
+function existingOrder(
+  row: Record<string, unknown>,
+  f: PushSettings["fields"],
+  hashField: string | undefined,
+): ExistingOrder {
+  const items = new Map<string, ExistingItem>();
+  for (const item of childRows<Record<string, unknown>>(row.OrderItems)) {
+    const itemKey = item[f.itemKey];
+    if (typeof itemKey !== "string") continue;
+    items.set(itemKey.toLowerCase(), {
+      id: item.Id as string,
+      entryId: item.PricebookEntryId as string,
+      quantity: item.Quantity as number,
+      unitPrice: item.UnitPrice as number,
+      description: (item.Description as string | null) ?? null,
+    });
+  }
+  const markers = new Set<string>();
+  for (const note of childRows<Record<string, unknown>>(row.Notes)) {
+    const marker = noteMarkerOf(note.Title);
+    if (marker) markers.add(marker);
+  }
+  return {
+    id: row.Id as string,
+    orderNumber: String(row.OrderNumber ?? ""),
+    status: String(row.Status ?? ""),
+    statusCode: String(row.StatusCode ?? ""),
+    pricebookId: (row.Pricebook2Id as string | null) ?? null,
+    hash: hashField ? ((row[hashField] as string | null) ?? null) : null,
+    items,
+    noteMarkers: markers,
+  };
+}
+
+/** Salesforce holds what the pack would write: every wanted field has the same value (null = empty). */
+export function holdsFields(
+  row: Record<string, unknown> | undefined,
+  wanted: Record<string, unknown>,
+): boolean {
+  if (!row) return false;
+  // E-mail addresses are compared without case: the customer key already ignores it, and a
+  // shopper typing their address in another case is the same person (no rewrite for that).
+  const norm = (k: string, v: unknown) => {
+    const text = v === null || v === undefined ? "" : String(v);
+    return k === "Email" ? text.toLowerCase() : text;
+  };
+  return Object.entries(wanted).every(([k, v]) => norm(k, row[k]) === norm(k, v));
+}
 
 export class OrderPusher {
   readonly settings: PushSettings;
@@ -206,15 +272,11 @@ export class OrderPusher {
       const pending = this.dedupe(works.filter((w) => !w.result));
       let done = works.length - pending.length;
       progress?.({ done, total: works.length });
-      // One lookup for the whole message (as few queries as the URL length allows): an
-      // unchanged page costs these queries and nothing else.
-      let existing: Map<string, ExistingOrder>;
+      // One lookup for the whole message (one composite call carrying the queries of Orders,
+      // Accounts and Contacts): an unchanged page costs this call and nothing else.
+      let existing: Existing;
       try {
-        existing = await this.lookup(
-          await this.session.connection(),
-          pending.map((w) => (w.wanted as WantedOrder).key),
-          setup,
-        );
+        existing = await this.lookup(pending, setup, run);
       } catch (err) {
         throw this.fatal(err);
       }
@@ -306,7 +368,7 @@ export class OrderPusher {
     round: Work[],
     setup: OrgSetup,
     run: PushRunOptions,
-    prefetched: Map<string, ExistingOrder>,
+    prefetched: Existing,
   ): Promise<void> {
     let pending = round;
     const attempts = Math.max(1, this.settings.retry.attempts);
@@ -359,7 +421,7 @@ export class OrderPusher {
     works: Work[],
     setup: OrgSetup,
     run: PushRunOptions,
-    prefetched?: Map<string, ExistingOrder>,
+    prefetched?: Existing,
   ): Promise<void> {
     for (const w of works) {
       if (w.write) w.wroteEarlier = true;
@@ -372,19 +434,15 @@ export class OrderPusher {
         retryable: false,
         notes: [],
         action: undefined,
+        hashWritten: false,
+        orderWritten: false,
       });
     }
     run.signal?.throwIfAborted();
     const conn = await this.session.connection();
-    const existing =
-      prefetched ??
-      (await this.lookup(
-        conn,
-        works.map((w) => (w.wanted as WantedOrder).key),
-        setup,
-      ));
+    const existing = prefetched ?? (await this.lookup(works, setup, run));
     for (const w of works) {
-      const found = existing.get((w.wanted as WantedOrder).key);
+      const found = existing.orders.get((w.wanted as WantedOrder).key);
       if (prefetched) w.existedBefore = found !== undefined;
       this.decide(w, found, setup);
     }
@@ -396,19 +454,37 @@ export class OrderPusher {
       writing.filter((w) => !w.error),
       entries,
       setup,
+      existing,
     );
     run.signal?.throwIfAborted();
     await this.finalRound(conn, works, setup);
   }
 
-  private async lookup(
-    conn: Connection,
-    keys: string[],
-    setup: OrgSetup,
-  ): Promise<Map<string, ExistingOrder>> {
+  /** `lookupOnce`, again after a backoff when Salesforce or the network failed transiently. */
+  private async lookup(works: Work[], setup: OrgSetup, run: PushRunOptions): Promise<Existing> {
+    const attempts = Math.max(1, this.settings.retry.attempts);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.lookupOnce(await this.session.connection(), works, setup);
+      } catch (err) {
+        if (failureKind(err) !== "transient" || attempt >= attempts) throw err;
+        await sleep(this.delayFor(attempt, run), run.signal);
+      }
+    }
+  }
+
+  /**
+   * The existing Orders of these works (with items, notes and stored hash) and the Accounts and
+   * Contacts of their customers (with the fields the pack writes), in one composite request of
+   * up to 5 queries (more only when the keys do not fit in 5 query URLs).
+   */
+  private async lookupOnce(conn: Connection, works: Work[], setup: OrgSetup): Promise<Existing> {
     const f = this.settings.fields;
     const hashField = this.hashField(setup);
-    const select = [
+    const keys = works.map((w) => (w.wanted as WantedOrder).key);
+    const customerKeys = [...new Set(works.map((w) => (w.wanted as WantedOrder).customer.key))];
+    const first = works[0]?.wanted as WantedOrder | undefined;
+    const orderSelect = [
       "Id",
       "OrderNumber",
       "Status",
@@ -419,52 +495,56 @@ export class OrderPusher {
       `(SELECT Id, ${f.itemKey}, PricebookEntryId, Quantity, UnitPrice, Description FROM OrderItems)`,
       ...(this.settings.syncNotes ? ["(SELECT Id, Title FROM Notes)"] : []),
     ];
-    const out = new Map<string, ExistingOrder>();
-    for (const list of inLists(keys)) {
-      this.calls += 1;
-      let rows: Record<string, unknown>[];
-      try {
-        rows = await queryAll(
-          conn,
-          `SELECT ${select.join(", ")} FROM Order WHERE ${f.orderKey} IN (${list})`,
-        );
-      } catch (err) {
-        throw readError(err, "lookup of existing Orders");
-      }
-      for (const row of rows) {
-        const key = String(row[f.orderKey]).toLowerCase();
-        const items = new Map<string, ExistingItem>();
-        for (const item of childRows<Record<string, unknown>>(row.OrderItems)) {
-          const itemKey = item[f.itemKey];
-          if (typeof itemKey !== "string") continue;
-          items.set(itemKey.toLowerCase(), {
-            id: item.Id as string,
-            entryId: item.PricebookEntryId as string,
-            quantity: item.Quantity as number,
-            unitPrice: item.UnitPrice as number,
-            description: (item.Description as string | null) ?? null,
-          });
-        }
-        const markers = new Set<string>();
-        for (const note of childRows<Record<string, unknown>>(row.Notes)) {
-          const marker = noteMarkerOf(note.Title);
-          if (marker) markers.add(marker);
-        }
-        out.set(key, {
-          id: row.Id as string,
-          orderNumber: String(row.OrderNumber ?? ""),
-          status: String(row.Status ?? ""),
-          statusCode: String(row.StatusCode ?? ""),
-          pricebookId: (row.Pricebook2Id as string | null) ?? null,
-          hash: hashField ? ((row[hashField] as string | null) ?? null) : null,
-          items,
-          noteMarkers: markers,
+    const queries: { kind: "order" | "account" | "contact"; soql: string }[] = [];
+    for (const list of inLists(keys, LOOKUP_LIST_CHARS))
+      queries.push({
+        kind: "order",
+        soql: `SELECT ${orderSelect.join(", ")} FROM Order WHERE ${f.orderKey} IN (${list})`,
+      });
+    if (first) {
+      const accountFields = ["Id", f.accountKey, ...Object.keys(first.customer.account)];
+      for (const list of inLists(customerKeys, LOOKUP_LIST_CHARS))
+        queries.push({
+          kind: "account",
+          soql: `SELECT ${unique(accountFields).join(", ")} FROM Account WHERE ${f.accountKey} IN (${list})`,
         });
+      if (this.settings.contacts) {
+        const contactFields = ["Id", "AccountId", f.contactKey, ...Object.keys(first.customer.contact)];
+        for (const list of inLists(customerKeys, LOOKUP_LIST_CHARS))
+          queries.push({
+            kind: "contact",
+            soql: `SELECT ${unique(contactFields).join(", ")} FROM Contact WHERE ${f.contactKey} IN (${list})`,
+          });
       }
     }
-    return new Map(
-      keys.map((k) => [k, out.get(k.toLowerCase())]).filter((e): e is [string, ExistingOrder] => !!e[1]),
-    );
+    let results: Record<string, unknown>[][];
+    try {
+      results = await queryBatch(
+        conn,
+        queries.map((q) => q.soql),
+        () => (this.calls += 1),
+      );
+    } catch (err) {
+      if (failureKind(err) === "transient") throw err;
+      throw readError(err, "lookup of existing Orders, Accounts and Contacts");
+    }
+    const out = new Map<string, ExistingOrder>();
+    const accounts = new Map<string, Record<string, unknown>>();
+    const contacts = new Map<string, Record<string, unknown>>();
+    queries.forEach((q, i) => {
+      for (const row of results[i]) {
+        if (q.kind === "account") accounts.set(String(row[f.accountKey]).toLowerCase(), row);
+        else if (q.kind === "contact") contacts.set(String(row[f.contactKey]).toLowerCase(), row);
+        else out.set(String(row[f.orderKey]).toLowerCase(), existingOrder(row, f, hashField));
+      }
+    });
+    return {
+      orders: new Map(
+        keys.map((k) => [k, out.get(k.toLowerCase())]).filter((e): e is [string, ExistingOrder] => !!e[1]),
+      ),
+      accounts,
+      contacts,
+    };
   }
 
   /** The hash field, when the org has it (required with Update Order Info; optional otherwise). */
@@ -484,8 +564,12 @@ export class OrderPusher {
     w.sfId = existing.id;
     const complete = existing.hash !== null;
     // Update Order Info off: existing orders are left alone once complete (or when the org has no hash field to tell).
-    if (existing.hash === w.hash || (!this.settings.updateOrders && (complete || !this.hashField(setup)))) {
-      w.action = existing.hash === w.hash ? "unchanged" : "skipped";
+    // The hash is written with the Order (or, when an activation is pending, with its status
+    // last); an item that failed later leaves an item missing: such an order is not complete.
+    const itemsPresent = wanted.lines.every((l) => existing.items.has(l.key.toLowerCase()));
+    const same = existing.hash === w.hash && itemsPresent;
+    if (same || (!this.settings.updateOrders && ((complete && itemsPresent) || !this.hashField(setup)))) {
+      w.action = same ? "unchanged" : "skipped";
       w.notes = missingNotes;
       return;
     }
@@ -556,11 +640,25 @@ export class OrderPusher {
     works: Work[],
     entries: Map<Work, string[]>,
     setup: OrgSetup,
+    existing: Existing,
   ): Promise<void> {
     if (works.length === 0) return;
     const f = this.settings.fields;
+    // Accounts and Contacts are written only when missing or different from what Salesforce holds.
+    // A customer with several orders in the round is written from the last of them.
+    const latest = new Map<string, Work>();
+    for (const w of works) latest.set((w.wanted as WantedOrder).customer.key, w);
     const customers = new Map<string, Work>();
-    for (const w of works) customers.set((w.wanted as WantedOrder).customer.key, w);
+    const contactsToWrite = new Map<string, Work>();
+    for (const [key, w] of latest) {
+      const { customer } = w.wanted as WantedOrder;
+      const account = existing.accounts.get(key.toLowerCase());
+      if (!holdsFields(account, customer.account)) customers.set(key, w);
+      if (!this.settings.contacts) continue;
+      const contact = existing.contacts.get(key.toLowerCase());
+      if (!account || !holdsFields(contact, { ...customer.contact, AccountId: account.Id }))
+        contactsToWrite.set(key, w);
+    }
     const accountStep: Step = {
       op: {
         kind: "upsert",
@@ -578,15 +676,13 @@ export class OrderPusher {
         kind: "upsert",
         sobject: "Contact",
         extField: f.contactKey,
-        records: this.settings.contacts
-          ? [...customers.entries()].map(([key, w]) => ({
-              [f.contactKey]: key,
-              ...(w.wanted as WantedOrder).customer.contact,
-              Account: { [f.accountKey]: key },
-            }))
-          : [],
+        records: [...contactsToWrite.entries()].map(([key, w]) => ({
+          [f.contactKey]: key,
+          ...(w.wanted as WantedOrder).customer.contact,
+          Account: { [f.accountKey]: key },
+        })),
       },
-      owners: this.settings.contacts ? [...customers.keys()] : [],
+      owners: [...contactsToWrite.keys()],
     };
     const orderStep: Step = {
       op: {
@@ -640,8 +736,12 @@ export class OrderPusher {
       if (!w) return;
       if (o.ok) {
         w.sfId = o.id;
+        w.orderWritten = true;
         if (o.created) w.created = true;
-      } else fail(w, o.error, "the Order");
+      } else {
+        w.hashWritten = false;
+        fail(w, o.error, "the Order");
+      }
     });
     [deletes, updates, upserts].forEach((step, s) => {
       outcomes[3 + s].forEach((o, i) => {
@@ -671,9 +771,13 @@ export class OrderPusher {
     const existing = w.existing;
     const reopen = existing?.statusCode === "Activated";
     const status = reopen ? setup.defaultStatus : (w.phase1 as OrderStatusInfo);
+    // No activation pending: the hash goes with the Order itself (no final call for it).
+    const hashField = this.hashField(setup);
+    w.hashWritten = !!hashField && status.apiName === (w.target as OrderStatusInfo).apiName;
     return {
       [f.orderKey]: wanted.key,
       ...wanted.fields,
+      ...(hashField && w.hashWritten ? { [hashField]: w.hash } : {}),
       Status: status.apiName,
       Pricebook2Id: setup.pricebookId,
       ...(setup.multiCurrency ? { CurrencyIsoCode: wanted.currency } : {}),
@@ -749,20 +853,29 @@ export class OrderPusher {
       if (ok && this.settings.syncNotes) for (const note of w.notes ?? []) noted.push({ w, note });
     }
     const updates = finalize.filter(
-      (w) => hashField || w.target?.apiName !== w.phase1?.apiName || w.existing?.statusCode === "Activated",
+      (w) =>
+        !w.hashWritten &&
+        (hashField || w.target?.apiName !== w.phase1?.apiName || w.existing?.statusCode === "Activated"),
     );
+    // An order that failed after its Order record was written with the new hash: clear the
+    // hash, so the next sync sees it as incomplete and writes it again (also before a rollback
+    // delete, in case that delete fails).
+    const unmark = works.filter((w) => hashField && w.error && w.orderWritten && w.hashWritten);
     const steps: Step[] = [
       {
         op: {
           kind: "update",
           sobject: "Order",
-          records: updates.map((w) => ({
-            id: w.sfId,
-            Status: (w.target as OrderStatusInfo).apiName,
-            ...(hashField ? { [hashField]: w.hash } : {}),
-          })),
+          records: [
+            ...updates.map((w) => ({
+              id: w.sfId,
+              Status: (w.target as OrderStatusInfo).apiName,
+              ...(hashField ? { [hashField]: w.hash } : {}),
+            })),
+            ...unmark.map((w) => ({ id: w.sfId, [hashField as string]: null })),
+          ],
         },
-        owners: updates.map((w) => (w.wanted as WantedOrder).key),
+        owners: [...updates, ...unmark].map((w) => (w.wanted as WantedOrder).key),
       },
       {
         op: { kind: "delete", sobject: "Order", ids: rollback.map((w) => w.sfId as string) },
@@ -788,6 +901,14 @@ export class OrderPusher {
     outcomes[0].forEach((o, i) => {
       const w = byKey.get(steps[0].owners[i]);
       if (!w || o.ok) return;
+      if (i >= updates.length) {
+        if (w.error)
+          w.error = {
+            ...w.error,
+            message: `${w.error.message} Marking its Salesforce Order ${w.sfId} as incomplete failed too (${recordErrorText(o.error)}); check it in Salesforce.`,
+          };
+        return;
+      }
       const target = (w.target as OrderStatusInfo).apiName;
       w.error = {
         code: o.error.code,
@@ -805,7 +926,7 @@ export class OrderPusher {
         ...w.error,
         message: o.ok
           ? `${w.error.message} The new Salesforce Order was deleted again, so no partial order is left.`
-          : `${w.error.message} Removing the partly written Salesforce Order ${w.sfId} failed too (${recordErrorText(o.error)}); it has no sync hash and will be completed on the next sync.`,
+          : `${w.error.message} Removing the partly written Salesforce Order ${w.sfId} failed too (${recordErrorText(o.error)}); it is marked incomplete and the next sync completes it.`,
       };
       if (o.ok) w.sfId = undefined;
     });

@@ -216,8 +216,11 @@ export async function checkSetup(conn: Connection, settings: PushSettings): Prom
   const response = (await retryTransient(
     () => conn.requestPost("/composite", { allOrNone: false, compositeRequest }),
     settings.retry,
-  )) as { compositeResponse: CompositeItem[] };
-  const byRef = new Map(response.compositeResponse.map((r) => [r.referenceId, r]));
+  )) as { compositeResponse?: CompositeItem[] } | null;
+  // jsforce hands back text or other JSON when the body is not what the API sends.
+  if (!response || typeof response !== "object" || !Array.isArray(response.compositeResponse))
+    throw new TypeError("the composite answer has no compositeResponse list");
+  const byRef = new Map(response.compositeResponse.map((r) => [r?.referenceId, r]));
   const problems: string[] = [];
   const warnings: string[] = [];
 

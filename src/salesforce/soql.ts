@@ -63,3 +63,86 @@ export function childRows<T>(value: unknown): T[] {
   const records = (value as { records?: unknown }).records;
   return Array.isArray(records) ? (records as T[]) : [];
 }
+
+/** A composite subrequest that failed as a whole, in the shape jsforce gives its errors. */
+export class SubrequestError extends Error {
+  constructor(
+    readonly errorCode: string,
+    message: string,
+  ) {
+    super(`${errorCode}: ${message}`);
+    this.name = "SubrequestError";
+  }
+}
+
+function jsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+interface QueryPage {
+  records?: Record<string, unknown>[];
+  done?: boolean;
+  nextRecordsUrl?: string;
+}
+
+/**
+ * Several queries in one composite request (reference §2.4: a composite counts as one API call
+ * and carries at most 5 query subrequests): the rows of each query, in order. A query with more
+ * rows than one answer holds is followed through `nextRecordsUrl` (one call per further batch).
+ * `onRequest` is told of every API call made.
+ */
+export async function queryBatch(
+  conn: Connection,
+  soqls: string[],
+  onRequest?: () => void,
+  perComposite = 5,
+): Promise<Record<string, unknown>[][]> {
+  const base = `/services/data/v${conn.version}`;
+  const out: Record<string, unknown>[][] = soqls.map(() => []);
+  for (let start = 0; start < soqls.length; start += perComposite) {
+    const group = soqls.slice(start, start + perComposite);
+    onRequest?.();
+    const raw: unknown = await conn.requestPost("/composite", {
+      allOrNone: false,
+      compositeRequest: group.map((q, j) => ({
+        method: "GET",
+        url: `${base}/query?q=${encodeURIComponent(q)}`,
+        referenceId: `q${start + j}`,
+      })),
+    });
+    // jsforce hands back text when the content type is not JSON: read it as JSON all the same.
+    const response = (typeof raw === "string" ? jsonOrText(raw) : raw) as {
+      compositeResponse?: { body: unknown; httpStatusCode: number; referenceId: string }[];
+    } | null;
+    // Other JSON than the API sends is refused below (TypeError: "not a Salesforce API answer").
+    if (!response || typeof response !== "object" || !Array.isArray(response.compositeResponse))
+      throw new TypeError("the composite answer has no compositeResponse list");
+    const byRef = new Map(response.compositeResponse.map((r) => [r?.referenceId, r]));
+    for (let j = 0; j < group.length; j++) {
+      const item = byRef.get(`q${start + j}`);
+      if (!item) throw new SubrequestError("NO_RESPONSE", "Salesforce sent no answer for a query");
+      if (item.httpStatusCode >= 300 || !item.body || typeof item.body !== "object") {
+        const first = Array.isArray(item.body)
+          ? (item.body[0] as { errorCode?: string; message?: string } | undefined)
+          : undefined;
+        throw new SubrequestError(
+          first?.errorCode ?? `ERROR_HTTP_${item.httpStatusCode}`,
+          first?.message ?? `HTTP ${item.httpStatusCode}`,
+        );
+      }
+      let page = item.body as QueryPage;
+      for (;;) {
+        if (!Array.isArray(page.records)) throw new TypeError("a query answer without records");
+        out[start + j].push(...page.records);
+        if (page.done !== false || !page.nextRecordsUrl) break;
+        onRequest?.();
+        page = (await conn.request(page.nextRecordsUrl)) as QueryPage;
+      }
+    }
+  }
+  return out;
+}

@@ -177,12 +177,25 @@ describe("reliability: malformed server responses", function () {
       console.log(`      [salesforce login] ${seen.join("\n      [salesforce login] ")}`);
     });
 
-    it("every kind on the order lookup (SOQL query) gives per-order failures or a clear error for the page", async function () {
+    it("every kind on the order lookup (SOQL queries in one composite) gives per-order failures or a clear error for the page", async function () {
       this.timeout(240_000);
+      const lookup = (p: string, body: string) =>
+        p.endsWith("/composite") && body.includes("FROM%20Order%20WHERE");
       const stub = await startStub({
-        valid: () => JSON.stringify({ totalSize: 0, done: true, records: [] }),
-        // The order lookup only: login, describe and the setup check go through.
-        breaks: (p) => p.includes("/query") && decodeURIComponent(p).includes("FROM Order"),
+        // What Salesforce answers to the lookup composite when nothing exists yet.
+        valid: (_p, body) =>
+          JSON.stringify({
+            compositeResponse: (
+              JSON.parse(body) as { compositeRequest: { referenceId: string }[] }
+            ).compositeRequest.map((s) => ({
+              body: { totalSize: 0, done: true, records: [] },
+              httpHeaders: {},
+              httpStatusCode: 200,
+              referenceId: s.referenceId,
+            })),
+          }),
+        // The order lookup only: login, describe, the setup check and the writes go through.
+        breaks: lookup,
         forward: sf.url,
       });
       stubs.push(stub);

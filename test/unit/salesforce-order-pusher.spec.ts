@@ -36,6 +36,7 @@ function assertInSalesforce(
   sim: SalesforceSimulator,
   list: MagentoOrder[],
   statusOf: (o: MagentoOrder) => string,
+  withNotes = true,
 ) {
   const sfOrders = byKey(sim.db.records("Order"), "Magento_Order_Key__c");
   const accounts = new Map(sim.db.records("Account").map((a) => [a.Id as string, a]));
@@ -67,7 +68,11 @@ function assertInSalesforce(
       assert.equal(item.Quantity, line.qty);
       assert.equal(item.UnitPrice, line.price);
     }
-    assert.equal(notes.get(sf.Id as string) ?? 0, commented(o), `notes of #${o.increment_id}`);
+    assert.equal(
+      notes.get(sf.Id as string) ?? 0,
+      withNotes ? commented(o) : 0,
+      `notes of #${o.increment_id}`,
+    );
   }
 }
 
@@ -446,5 +451,91 @@ describe("Salesforce order push (OrderPusher against the simulator)", function (
     assert.deepEqual(actions(summary), { created: 4, failed: 2 });
     assert.equal(summary.results[2].error?.code, "invalid_order");
     assert.equal(summary.results[2].error?.field, "customer_email");
+  });
+
+  it("with Accounts and products in place, 200 new orders cost one lookup and one write composite", async () => {
+    const sim = await simulator();
+    const list = orders(400, 9);
+    const push = pusher(sim, { syncNotes: false });
+    await push.push(list.slice(0, 200));
+    const page = list.slice(200);
+    const accounts = sim.db.count("Account");
+    const { value, calls } = await apiCallsOf(sim, () => push.push(page));
+    assert.deepEqual(actions(value), { created: 200 });
+    assert.equal(sim.db.count("Account"), accounts, "every customer had an Account already");
+    const items = sim.db.count("OrderItem");
+    console.log(
+      `      200 new orders (${(items / 400).toFixed(2)} OrderItems each): ${calls} API calls = ${(calls / 200).toFixed(3)} per order`,
+    );
+    assert.equal(calls, 2, "one composite lookup (Orders, Accounts, Contacts) and one composite write");
+    assertInSalesforce(sim, page, () => "Draft", false);
+    // With notes on, the notes of new orders need one more composite.
+    const withNotes = await simulator();
+    const pushNotes = pusher(withNotes);
+    await pushNotes.push(list.slice(0, 200));
+    const noted = await apiCallsOf(withNotes, () => pushNotes.push(page));
+    assert.ok(noted.calls <= 3, `${noted.calls} calls with notes`);
+    assertInSalesforce(withNotes, page, () => "Draft");
+  });
+
+  it("an Order that lost an item in Salesforce is completed by the next sync, the others cost nothing", async () => {
+    const sim = await simulator();
+    const list = orders(10, 3);
+    const push = pusher(sim);
+    await push.push(list);
+    const target = list.findIndex((o) => lineItems(o).length > 0);
+    const key = `magento-${list[target].entity_id}-${lineItems(list[target])[0].itemId}`;
+    const item = sim.db.records("OrderItem").find((i) => i.Magento_Item_Key__c === key) as Rec;
+    const conn = await push.session.connection();
+    await conn.sobject("OrderItem").destroy(item.Id as string);
+    const again = await push.push(list);
+    assert.deepEqual(
+      again.results.map((r, i) => (i === target ? r.action : r.action === "unchanged")),
+      list.map((_, i) => (i === target ? "updated" : true)),
+    );
+    assert.ok(sim.db.records("OrderItem").some((i) => i.Magento_Item_Key__c === key));
+    assertInSalesforce(sim, list, () => "Draft");
+  });
+
+  it("a changed order whose new item fails is marked incomplete (no hash) and completed by the next sync", async () => {
+    const sim = await simulator();
+    const list = orders(40, 4);
+    const push = pusher(sim, { retry: { attempts: 1 } });
+    const simple = (o: MagentoOrder) => {
+      const first = lineItems(o)[0];
+      return first && !o.items.some((i) => i.parent_item_id === first.itemId) ? first : undefined;
+    };
+    const x = list.find((o) => simple(o)) as MagentoOrder;
+    const xSku = (simple(x) as { sku: string }).sku.toLowerCase();
+    const y = list.find((o) => lineItems(o).some((l) => l.sku.toLowerCase() !== xSku)) as MagentoOrder;
+    const ySku = (lineItems(y).find((l) => l.sku.toLowerCase() !== xSku) as { sku: string }).sku;
+    await push.push(list);
+    const entryOf = (sku: string) => {
+      const product = sim.db
+        .records("Product2")
+        .find((p) => String(p.Magento_Sku__c).toLowerCase() === sku.toLowerCase()) as Rec;
+      return sim.db.records("PricebookEntry").find((e) => e.Product2Id === product.Id) as Rec;
+    };
+    sim.db.update("PricebookEntry", entryOf(ySku).Id as string, { IsActive: false });
+    const changed = clone(x);
+    const row = changed.items.find((i) => i.item_id === (simple(x) as { itemId: number }).itemId) as {
+      sku: string;
+    };
+    row.sku = ySku;
+    const failed = await push.push([changed]);
+    assert.equal(failed.results[0].action, "failed");
+    const sfOrder = () =>
+      sim.db.records("Order").find((o) => o.Magento_Order_Key__c === `magento-${x.entity_id}`) as Rec;
+    assert.equal(
+      sfOrder().Magento_Sync_Hash__c ?? null,
+      null,
+      "the hash was cleared: the order is incomplete",
+    );
+    sim.db.update("PricebookEntry", entryOf(ySku).Id as string, { IsActive: true });
+    const done = await push.push([changed]);
+    assert.equal(done.results[0].action, "updated");
+    assert.ok(sfOrder().Magento_Sync_Hash__c);
+    const unchanged = await push.push([changed]);
+    assert.equal(unchanged.results[0].action, "unchanged");
   });
 });
