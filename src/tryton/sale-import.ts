@@ -8,12 +8,19 @@
  *  3. for orders to create or rewrite: currencies, parties + addresses, products (one
  *     search each, one create per model, `party-match.ts`, `product-match.ts`);
  *  4. one `create` of all new sales with their lines, one `write` of all changed ones;
- *  5. one `read` of their totals: a total that differs from Magento's `grand_total`
- *     beyond rounding is a `mismatch`, and such a sale is not confirmed (by default);
+ *  5. one `search_read` of the written sales by their markers: another runtime's duplicate
+ *     is found (the oldest sale stays), and the state and — for sales this import takes to
+ *     quotation or beyond — `total_amount` are read in the same call. A total that differs
+ *     from Magento's `grand_total` beyond rounding is a `mismatch`, and such a sale is not
+ *     confirmed (by default). Sales that stay in draft are not checked: their total is
+ *     not final, Tryton recomputes the taxes on every read of it (a fifth of an import's
+ *     time), and the check runs when a later import moves the sale on, before it confirms;
  *  6. workflow rounds towards the state-map target: `quote`/`draft`/`cancel` for all
  *     sales in one call, `confirm`/`process` in small chunks (Tryton's confirm creates
- *     invoice and shipment in the request and is superlinear in batch size), then one
- *     `read` of the states, because buttons skip disallowed transitions silently.
+ *     invoice and shipment in the request and is superlinear in batch size). Buttons whose
+ *     result is known (`quote` → quotation) are followed by the next one in the same round
+ *     (quote, then confirm); one `read` of the states ends the round, because buttons skip
+ *     disallowed transitions silently.
  *
  * Unchanged orders (same content hash in the marker, state already right) cost the one
  * search of step 2 and nothing else. Imports into the same database are serialised
@@ -62,7 +69,10 @@ import {
 
 export interface ImportOptions extends MappingOptions {
   stateMap: StateMap;
-  /** On a total mismatch: `hold` keeps the sale at quotation at most; `proceed` follows the state map anyway. */
+  /**
+   * On a total mismatch: `hold` keeps the sale at quotation at most; `proceed` follows the state map anyway.
+   * Totals are checked for sales the import takes (or leaves) at quotation or beyond, not for drafts.
+   */
   mismatch: "hold" | "proceed";
   /** Account category of new products: id, name, or null for the first category with accounting. */
   accountCategory: number | string | null;
@@ -138,7 +148,8 @@ interface ExistingSale {
   id: number;
   state: TrytonSaleState;
   comment: unknown;
-  total: string;
+  /** Absent when not read (the written sales of a page that all stay in draft). */
+  total?: string;
   lines: number[];
   contentHash: string;
 }
@@ -150,6 +161,8 @@ interface Work {
   target: SaleTarget;
   sale?: ExistingSale;
   saleId?: number;
+  /** Tryton's `total_amount` of the sale, when read. */
+  total?: string;
   state?: TrytonSaleState;
   action?: "created" | "updated" | "unchanged" | "skipped";
   touched?: boolean;
@@ -162,6 +175,30 @@ interface Work {
 }
 
 const saleFields = ["state", "comment", "total_amount", "lines"];
+
+/** One round's buttons for a sale, pressed in order; `pressed` counts those Tryton accepted. */
+interface Chain {
+  before: TrytonSaleState;
+  buttons: SaleButton[];
+  pressed: number;
+}
+
+/**
+ * Whether the total of a sale with this target is checked against Magento's `grand_total`:
+ * the import takes (or leaves) it at quotation or beyond. A draft's total is not final and
+ * is checked when an import moves the sale on, before confirming it.
+ */
+function checksTotal(target: SaleTarget): boolean {
+  return target === "quotation" || target === "confirmed" || target === "processing";
+}
+
+/** The state a button leaves a sale in when that is known before reading it back (not so for confirm/process). */
+function knownAfter(button: SaleButton): TrytonSaleState | undefined {
+  if (button === "quote") return "quotation";
+  if (button === "draft") return "draft";
+  if (button === "cancel") return "cancelled";
+  return undefined;
+}
 
 export class SaleImporter {
   readonly options: Readonly<ImportOptions>;
@@ -357,7 +394,8 @@ class PageImport {
       this.check();
       await this.writeContent();
       this.check();
-      await this.readTotals();
+      await this.readWritten();
+      await this.checkTotals();
       this.report("create");
       this.check();
       await this.workflow();
@@ -416,6 +454,7 @@ class PageImport {
       w.sale = sale;
       w.saleId = sale.id;
       w.state = sale.state;
+      w.total = sale.total;
       if (w.target === "skip") {
         w.action = "skipped";
         w.finished = true;
@@ -462,7 +501,7 @@ class PageImport {
         id: r.id,
         state: r.state,
         comment: r.comment,
-        total: String(r.total_amount ?? "0"),
+        ...("total_amount" in r ? { total: String(r.total_amount ?? "0") } : {}),
         lines: (r.lines as number[]) ?? [],
         contentHash: marker.contentHash,
       });
@@ -477,42 +516,6 @@ class PageImport {
       }
     }
     return byOrder;
-  }
-
-  /**
-   * After creating: another runtime may have created a sale for the same order meanwhile.
-   * The oldest stays; a newer draft (this run's or the other's) is deleted, and this run
-   * carries on with the oldest.
-   */
-  private async keepOldest(created: Work[]): Promise<void> {
-    if (created.length === 0) return;
-    const patterns = created.map((w) => ["comment", "ilike", markerPattern(w.draft!.orderId)]);
-    // Markers only: Tryton computes total_amount on every read, and duplicates are rare.
-    const markers = await this.client.searchRead("sale.sale", ["OR", ...patterns], ["comment"], {
-      order: [["id", "ASC"]],
-    });
-    const counts = new Map<number, number>();
-    for (const r of markers) {
-      const id = parseMarker(r.comment)?.orderId;
-      if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
-    }
-    if (![...counts.values()].some((n) => n > 1)) return;
-    // Searched again, not read by id: the other runtime may be deleting its duplicates right now.
-    const rows = await this.client.searchRead("sale.sale", ["OR", ...patterns], saleFields, {
-      order: [["id", "ASC"]],
-    });
-    const oldest = await this.oldestSales(rows);
-    for (const w of created) {
-      const kept = oldest.get(w.draft!.orderId);
-      if (!kept || kept.id === w.saleId) continue;
-      Object.assign(w, {
-        saleId: kept.id,
-        state: kept.state,
-        sale: kept,
-        action: "unchanged",
-        touched: false,
-      });
-    }
   }
 
   // 3 + 4. parties, products, sales -------------------------------------------------
@@ -551,7 +554,6 @@ class PageImport {
     this.check();
     const created = work.filter((w) => !w.error && w.action === "created");
     await this.createSales(created);
-    await this.keepOldest(created.filter((w) => !w.error));
     await this.updateSales(work.filter((w) => !w.error && w.action === "updated"));
   }
 
@@ -649,26 +651,57 @@ class PageImport {
     });
   }
 
-  // 5. totals -----------------------------------------------------------------------
-  private async readTotals(): Promise<void> {
-    const written = this.live().filter((w) => w.touched);
-    const rows = await this.client.read(
-      "sale.sale",
-      written.map((w) => w.saleId!),
-      ["state", "total_amount"],
-    );
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    const currencies = await this.tools.reference.currenciesFor(
-      this.live()
-        .filter((w) => w.saleId)
-        .map((w) => w.draft!.currencyCode),
-    );
-    for (const w of this.live()) {
-      if (!w.saleId) continue;
-      const row = byId.get(w.saleId);
-      if (row && isTrytonSaleState(row.state)) w.state = row.state;
-      const total = row ? String(row.total_amount ?? "0") : w.sale?.total;
-      if (total === undefined) continue;
+  // 5. the written sales, once: duplicates, states, totals -------------------------
+
+  /**
+   * One search of the sales written in this page, by their markers: another runtime may
+   * have created a sale for the same order meanwhile. The oldest stays; a newer draft (this
+   * run's or the other's) is deleted, and this run carries on with the oldest. The same call
+   * reads the states and, when a written sale is to be checked (`checksTotal`), the totals
+   * (Tryton computes a draft's or quotation's taxes on every read of `total_amount`, so it is
+   * left out when the written sales all stay in draft).
+   */
+  private async readWritten(): Promise<void> {
+    const written = this.live().filter((w) => w.touched && w.saleId !== undefined);
+    if (written.length === 0) return;
+    const patterns = written.map((w) => ["comment", "ilike", markerPattern(w.draft!.orderId)]);
+    const fields = [
+      "comment",
+      "state",
+      ...(written.some((w) => checksTotal(w.target)) ? ["total_amount"] : []),
+    ];
+    const rows = await this.client.searchRead("sale.sale", ["OR", ...patterns], fields, {
+      order: [["id", "ASC"]],
+    });
+    const oldest = await this.oldestSales(rows);
+    for (const w of written) {
+      const kept = oldest.get(w.draft!.orderId);
+      if (!kept) {
+        w.error = {
+          code: "conflict",
+          message: `${orderText(w)}: Tryton sale ${w.saleId} was deleted in Tryton while it was imported; the next import creates it again.`,
+        };
+        continue;
+      }
+      if (kept.id !== w.saleId) {
+        // Another runtime's sale is older: this run's was deleted above, the older one is used.
+        Object.assign(w, { saleId: kept.id, sale: kept, action: "unchanged", touched: false });
+      }
+      w.state = kept.state;
+      w.total = kept.total;
+    }
+  }
+
+  /**
+   * Sales this import takes (or leaves) at quotation or beyond: Tryton's total against
+   * Magento's `grand_total`. Drafts are not checked (see step 5 above).
+   */
+  private async checkTotals(): Promise<void> {
+    const checked = this.live().filter((w) => w.saleId && w.total !== undefined && checksTotal(w.target));
+    if (checked.length === 0) return;
+    const currencies = await this.tools.reference.currenciesFor(checked.map((w) => w.draft!.currencyCode));
+    for (const w of checked) {
+      const total = w.total!;
       const rounding = currencies.get(w.draft!.currencyCode)?.rounding ?? "0.01";
       const diff = abs(amount(total) - amount(w.draft!.grandTotal));
       // Beyond rounding: Tryton and Magento may round tax per line differently, one unit per taxed line.
@@ -691,56 +724,56 @@ class PageImport {
   private async workflow(): Promise<void> {
     for (let round = 0; round < 8; round += 1) {
       this.check();
-      const presses = new Map<SaleButton, Work[]>();
-      for (const w of this.live()) {
-        if (!w.saleId || !w.state) {
-          w.finished = true;
-          continue;
+      const chains = this.planRound();
+      if (chains.size === 0) return;
+      // Level by level: every sale's first button, then the button after it, …
+      for (let level = 0; ; level += 1) {
+        const presses = new Map<SaleButton, Work[]>();
+        for (const [w, chain] of chains) {
+          const button = chain.buttons[level];
+          if (button && !w.error && chain.pressed === level) {
+            presses.set(button, [...(presses.get(button) ?? []), w]);
+          }
         }
-        const step = nextStep(w.state, w.target);
-        if (step.kind === "reached") {
-          w.finished = true;
-        } else if (step.kind === "conflict") {
-          w.error = this.conflict(w, step.reason);
-        } else if (
-          w.mismatch &&
-          this.opts.mismatch === "hold" &&
-          (step.button === "confirm" || step.button === "process")
-        ) {
-          w.finished = true;
-        } else {
-          presses.set(step.button, [...(presses.get(step.button) ?? []), w]);
-        }
-      }
-      if (presses.size === 0) return;
-      const pressed: Array<{ w: Work; button: SaleButton; before: TrytonSaleState }> = [];
-      for (const [button, works] of presses) {
-        const heavy = button === "confirm" || button === "process";
-        const ids = works.map((w) => w.saleId!);
-        const refused = await pressEach(
-          this.client,
-          "sale.sale",
-          button,
-          ids,
-          heavy ? this.opts.confirmChunk : ids.length,
-          () => this.report("workflow"),
-        );
-        for (const w of works) {
-          const err = refused.get(w.saleId!);
-          if (err) w.error = trytonFailure(w, `${button} sale ${w.saleId}`, err);
-          else pressed.push({ w, button, before: w.state! });
+        if (presses.size === 0) break;
+        if (level > 0) this.check();
+        for (const [button, works] of presses) {
+          const heavy = button === "confirm" || button === "process";
+          const ids = works.map((w) => w.saleId!);
+          const refused = await pressEach(
+            this.client,
+            "sale.sale",
+            button,
+            ids,
+            heavy ? this.opts.confirmChunk : ids.length,
+            () => this.report("workflow"),
+          );
+          for (const w of works) {
+            const err = refused.get(w.saleId!);
+            if (err) w.error = trytonFailure(w, `${button} sale ${w.saleId}`, err);
+            else (chains.get(w) as Chain).pressed += 1;
+          }
         }
       }
-      const states = await this.readStates(pressed.map((p) => p.w.saleId!));
-      for (const { w, button, before } of pressed) {
+      const moved = [...chains].filter(([, chain]) => chain.pressed > 0);
+      const states = await this.readStates(moved.map(([w]) => w.saleId!));
+      for (const [w, { before, buttons }] of moved) {
         const now = states.get(w.saleId!);
         w.touched = true;
-        if (now && (expectedAfter(button, before).includes(now) || now !== before)) {
-          // Moved as asked, or on by another runtime: the next round decides from the state read back.
+        if (w.error) {
+          // A later button of the chain was refused: report the state the sale is in.
+          if (now) w.state = now;
+          continue;
+        }
+        const last = buttons[buttons.length - 1] as SaleButton;
+        const lastFrom = buttons.length > 1 ? (knownAfter(buttons[buttons.length - 2]!) ?? before) : before;
+        if (now && (expectedAfter(last, lastFrom).includes(now) || now !== before)) {
+          // Moved as asked, part of the way, or on by another runtime: the next round decides from the state read back.
           w.state = now;
           continue;
         }
-        // Tryton skips a disallowed transition without an error (reference trap 7).
+        // Tryton skips a disallowed transition without an error (reference trap 7); the sale did not move at all.
+        const button = buttons[0] as SaleButton;
         w.state = now ?? before;
         w.error = {
           code: "workflow",
@@ -759,6 +792,39 @@ class PageImport {
         message: `${orderText(w)}: sale ${w.saleId} did not reach ${w.target} (still ${w.state}).`,
       };
     }
+  }
+
+  /**
+   * The buttons of this round per sale: the next step towards its target and, while the
+   * state a button leaves is known without reading it back (`knownAfter`), the steps after
+   * it — a new sale gets `quote` and `confirm` in one round, and one read of the states.
+   * Sales that reached their target, or are held by a mismatch, are finished here.
+   */
+  private planRound(): Map<Work, Chain> {
+    const chains = new Map<Work, Chain>();
+    for (const w of this.live()) {
+      if (!w.saleId || !w.state) {
+        w.finished = true;
+        continue;
+      }
+      const buttons: SaleButton[] = [];
+      for (let state: TrytonSaleState | undefined = w.state; state && buttons.length < 4;) {
+        const step = nextStep(state, w.target);
+        if (step.kind === "reached") break;
+        if (step.kind === "conflict") {
+          if (buttons.length === 0) w.error = this.conflict(w, step.reason);
+          break;
+        }
+        const heavy = step.button === "confirm" || step.button === "process";
+        if (heavy && w.mismatch && this.opts.mismatch === "hold") break;
+        buttons.push(step.button);
+        state = knownAfter(step.button);
+      }
+      if (w.error) continue;
+      if (buttons.length === 0) w.finished = true;
+      else chains.set(w, { before: w.state, buttons, pressed: 0 });
+    }
+    return chains;
   }
 
   private conflict(w: Work, _reason: "cannot_cancel"): SyncError {

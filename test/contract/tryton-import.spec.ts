@@ -577,6 +577,116 @@ function importContract(ctx: ContractContext): void {
     );
   });
 
+  it("checks the total only of sales taken to quotation or beyond: a draft with a wrong total is not reported, and is held at quotation once Magento moves it on", async function () {
+    this.timeout(60_000);
+    const [raw] = inRange([tutorialOrder()], nextRange());
+    Object.assign(raw!, { grand_total: 170, state: "pending_payment", status: "pending_payment" });
+    const draft = await importer().importOrders([raw]);
+    assert.deepEqual(draft.failures, []);
+    assert.deepEqual(
+      [draft.results[0]!.action, draft.results[0]!.state, draft.results[0]!.error],
+      ["created", "draft", undefined],
+    );
+    Object.assign(raw!, { state: "processing", status: "processing" });
+    const moved = await importer().importOrders([raw]);
+    assert.equal(moved.failures.length, 1);
+    assert.deepEqual(
+      [moved.results[0]!.state, moved.results[0]!.error?.code],
+      ["quotation", "mismatch"],
+      "checked before confirming, and held",
+    );
+    assert.match(moved.results[0]!.error!.message, /totals 165\.00, Magento grand_total is 170/);
+    const [stored] = await admin.read("sale.sale", [moved.results[0]!.targetId as number], ["state"]);
+    assert.equal(stored!.state, "quotation");
+  });
+
+  it("a page of new orders costs one create, one search of the written sales (duplicates, states, totals), quote and confirm in one round, one read of the states", async function () {
+    this.timeout(2 * 60_000);
+    const r = nextRange();
+    const base = tutorialOrder();
+    const raw = Array.from({ length: 12 }, (_, i): RawOrder => ({
+      ...structuredClone(base),
+      entity_id: r * 1_000_000 + i + 1,
+      increment_id: `${r}-${i + 1}`,
+      state: "processing",
+      status: "processing",
+    }));
+    const client = ctx.client();
+    const calls: Array<{ method: string; params: unknown[] }> = [];
+    client.http.interceptors.request.use((config) => {
+      calls.push(JSON.parse(String(config.data)) as { method: string; params: unknown[] });
+      return config;
+    });
+    const { results, failures } = await importer({}, client).importOrders(raw);
+    assert.deepEqual(failures, []);
+    assert.deepEqual(new Set(results.map((x) => `${x.action} ${x.state}`)), new Set(["created processing"]));
+    const sale = calls.map((c) => c.method).filter((m) => m.startsWith("model.sale.sale."));
+    assert.deepEqual(sale, [
+      "model.sale.sale.search_read", // existing sales
+      "model.sale.sale.create",
+      "model.sale.sale.search_read", // the written sales: duplicates, states, totals
+      "model.sale.sale.quote",
+      "model.sale.sale.confirm", // 12 sales in chunks of 5
+      "model.sale.sale.confirm",
+      "model.sale.sale.confirm",
+      "model.sale.sale.read", // states after the round
+    ]);
+
+    // Left in draft: the import never asks Tryton for a total (it computes a draft's taxes on every read).
+    const drafts = inRange(raw, nextRange()).map((o) => ({
+      ...o,
+      state: "pending_payment",
+      status: "pending_payment",
+    }));
+    calls.length = 0;
+    const again = await importer({}, client).importOrders(drafts);
+    assert.deepEqual(again.failures, []);
+    assert.deepEqual(new Set(again.results.map((x) => `${x.action} ${x.state}`)), new Set(["created draft"]));
+    const reads = calls.filter(
+      (c) => c.method === "model.sale.sale.search_read" || c.method === "model.sale.sale.read",
+    );
+    assert.ok(reads.length > 0);
+    for (const c of reads.slice(1)) {
+      assert.ok(!JSON.stringify(c.params).includes("total_amount"), `${c.method} without total_amount`);
+    }
+    assert.ok(!calls.some((c) => /\.(quote|confirm)$/.test(c.method)), "no workflow call for drafts");
+  });
+
+  it("a button Tryton skips without an error is reported naming it, with the state the sale stayed in", async function () {
+    this.timeout(2 * 60_000);
+    const r = nextRange();
+    const base = tutorialOrder();
+    const order = (n: number): RawOrder => ({
+      ...structuredClone(base),
+      entity_id: r * 1_000_000 + n,
+      increment_id: `${r}-${n}`,
+      state: "processing",
+      status: "processing",
+    });
+    // The button reaches Tryton for no sale: what a skipped transition looks like.
+    const skipping = (button: string) => {
+      const client = ctx.client();
+      client.http.interceptors.request.use((config) => {
+        const body = JSON.parse(String(config.data)) as { method: string; params: unknown[] };
+        if (body.method === `model.sale.sale.${button}`) {
+          body.params[0] = [];
+          config.data = JSON.stringify(body);
+        }
+        return config;
+      });
+      return client;
+    };
+    const [quote] = (await importer({}, skipping("quote")).importOrders([order(1)])).results;
+    assert.deepEqual([quote!.action, quote!.state, quote!.error?.code], ["failed", "draft", "workflow"]);
+    assert.match(quote!.error!.message, /did not quote sale \d+ \(still draft\)/);
+    const [confirm] = (await importer({}, skipping("confirm")).importOrders([order(2)])).results;
+    assert.deepEqual(
+      [confirm!.action, confirm!.state, confirm!.error?.code],
+      ["failed", "quotation", "workflow"],
+    );
+    assert.match(confirm!.error!.message, /did not confirm sale \d+ \(still quotation\)/);
+  });
+
   it("rewrites a quotation whose order changed in Magento; a confirmed sale that changed is a conflict", async function () {
     this.timeout(60_000);
     const [a, b] = inRange(
