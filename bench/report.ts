@@ -51,10 +51,17 @@ function rows(r: BenchResults): Row[] {
     out.push(
       {
         scenario: head,
-        metric: "API calls per order (steady state)",
+        metric: "API calls per order (steady state, default settings: notes on)",
         measured: `${n(s.callsPerOrder)} (${n(s.pack.callsPerOrder)} overall)`,
         target: "≤ 0.01",
         met: s.callsPerOrder <= 0.01,
+      },
+      {
+        scenario: head,
+        metric: "API calls per order (steady state, Synchronize Order Notes off: orders and items only)",
+        measured: `${n(s.packNotesOff.steadyCallsPerOrder)} (${n(s.packNotesOff.callsPerOrder)} overall)`,
+        target: "≤ 0.01",
+        met: s.packNotesOff.steadyCallsPerOrder <= 0.01,
       },
       {
         scenario: head,
@@ -210,6 +217,7 @@ export function details(r: BenchResults): string {
     out.push(
       `Salesforce: ${s.orders} orders, ${n(s.itemsPerOrder)} Magento items and ${n(s.orderItemsPerOrder)} OrderItems (with shipping/discount/tax lines) per order`,
       `  pack:  ${s.pack.seconds.toFixed(1)} s, ${s.pack.apiCalls} API calls ${JSON.stringify(s.pack.routes)}, first page ${s.pack.firstPageCalls} calls, ${s.pack.failed} failed`,
+      `  pack, notes off:  ${s.packNotesOff.seconds.toFixed(1)} s, ${s.packNotesOff.apiCalls} API calls ${JSON.stringify(s.packNotesOff.routes)}, first page ${s.packNotesOff.firstPageCalls} calls, ${s.packNotesOff.failed} failed`,
       `  naive: ${s.naive.seconds.toFixed(1)} s for ${s.naive.orders} orders, ${s.naive.apiCalls} API calls ${JSON.stringify(s.naive.routes)}, ${s.naive.failed} failed; ` +
         `rate over the second half ${n(s.naive.steadyOrdersPerSecond)} orders/s (${n(s.naive.ordersPerSecond)} overall)`,
     );
@@ -268,6 +276,7 @@ export function jsonOf(r: BenchResults): Record<string, unknown> {
           latencyMs: s.latencyMs,
           callsPerOrder: s.callsPerOrder,
           callsPerOrderOverall: s.pack.callsPerOrder,
+          callsPerOrderNotesOff: s.packNotesOff.steadyCallsPerOrder,
           speedupVsNaive: s.speedupVsNaive,
           ordersPerSecond: s.ordersPerSecond,
           naive: {

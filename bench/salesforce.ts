@@ -20,7 +20,7 @@ import type { MagentoOrder } from "../src/magento/schema";
 import { mapOrder } from "../src/salesforce/order-mapping";
 import { OrderPusher } from "../src/salesforce/order-pusher";
 import { SalesforceSession } from "../src/salesforce/session";
-import { pushSettings } from "../src/salesforce/settings";
+import { pushSettings, type PushSettingsInput } from "../src/salesforce/settings";
 import { quote } from "../src/salesforce/soql";
 import { startSalesforceSimulator, type SalesforceSimulator } from "../src/sandbox/salesforce";
 import { itemsPerOrder, magentoClient, magentoWith, pages, prefetched } from "./magento";
@@ -51,6 +51,8 @@ export interface SalesforceBenchResult {
   orderItemsPerOrder: number;
   latencyMs: number;
   pack: SalesforceRun & { steadyCallsPerOrder: number; firstPageCalls: number };
+  /** The same pull with Synchronize Order Notes off (the issue's target case: orders and items only). */
+  packNotesOff: SalesforceRun & { steadyCallsPerOrder: number; firstPageCalls: number };
   naive: SalesforceRun & { steadyOrdersPerSecond: number; steadyCallsPerOrder: number };
   callsPerOrder: number;
   speedupVsNaive: number;
@@ -94,9 +96,10 @@ export async function runPack(
   sim: SalesforceSimulator,
   pull: () => AsyncGenerator<{ orders: MagentoOrder[] }>,
   pageSize: number,
+  settings: PushSettingsInput = {},
 ): Promise<SalesforceBenchResult["pack"] & { orderItems: number }> {
   const session = sessionFor(sim);
-  const pusher = new OrderPusher(session, {});
+  const pusher = new OrderPusher(session, settings);
   try {
     // Login and the setup check are once per deployment, not per order: done before the clock starts.
     await pusher.checkSetup();
@@ -263,6 +266,16 @@ export async function benchSalesforce(opts: SalesforceBenchOptions): Promise<Sal
     const { orderItems, ...pack } = await runPack(packSim, pull, opts.pageSize);
     opts.log(`  ${pack.seconds.toFixed(1)} s, ${pack.apiCalls} API calls, ${pack.failed} failed`);
 
+    opts.log(`salesforce: pack with Synchronize Order Notes off…`);
+    const notesOffSim = await salesforceWith(opts.latencyMs);
+    stops.push(() => notesOffSim.stop());
+    const { orderItems: _items, ...packNotesOff } = await runPack(notesOffSim, pull, opts.pageSize, {
+      syncNotes: false,
+    });
+    opts.log(
+      `  ${packNotesOff.seconds.toFixed(1)} s, ${packNotesOff.apiCalls} API calls, ${packNotesOff.failed} failed`,
+    );
+
     opts.log(`salesforce: naive, first ${opts.naiveOrders} orders, ${opts.latencyMs} ms latency…`);
     const naiveSim = await salesforceWith(opts.latencyMs);
     stops.push(() => naiveSim.stop());
@@ -275,6 +288,7 @@ export async function benchSalesforce(opts: SalesforceBenchOptions): Promise<Sal
       orderItemsPerOrder: orderItems / Math.max(1, pack.orders - pack.failed),
       latencyMs: opts.latencyMs,
       pack,
+      packNotesOff,
       naive,
       callsPerOrder: pack.steadyCallsPerOrder,
       speedupVsNaive: pack.ordersPerSecond / naive.steadyOrdersPerSecond,

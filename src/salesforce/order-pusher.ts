@@ -3,19 +3,22 @@
  * folder has the whole story; in short, per round of up to 200 orders:
  *
  *  1. validate and map every order (order-mapping.ts); bad data fails that order only;
- *  2. one SOQL lookup of the existing Orders by key, with their items, notes and stored hash;
- *  3. decide: same hash → unchanged, **no call**; activated in Salesforce and changed →
+ *  2. one lookup (a composite of SOQL queries): the existing Orders by key, with their items,
+ *     notes and stored hash, and the customers' Accounts and Contacts;
+ *  3. decide: same hash and all items there → unchanged, **no call**; activated in Salesforce and changed →
  *     reported (or reopened, per settings); else written;
  *  4. catalog: Product2 + PricebookEntry per SKU (cached; created when missing);
- *  5. write round (composites of ≤ 5 collections): Accounts, Contacts, Orders (Draft-group
- *     status), then OrderItems (deletes, updates by Id, upserts by key pointing at the Order
- *     through its external-ID field);
- *  6. final round: per fully written order the hash and the target status (the activation of
- *     the Draft-then-Activate two-phase write); new orders whose items failed are deleted
- *     again (rolled back); Notes.
+ *  5. write round (composites of ≤ 5 collections): Accounts and Contacts that differ from
+ *     Salesforce, Orders (Draft-group status; the hash too when that status is the target),
+ *     then OrderItems (deletes, updates by Id, upserts by key pointing at the Order through
+ *     its external-ID field);
+ *  6. final round, when needed: hash + target status of Draft-then-Activate orders; the hash
+ *     cleared on orders that failed after their Order was written; new orders whose items
+ *     failed deleted again (rolled back); Notes.
  *
- * The hash is written last, so an order interrupted anywhere (crash, error) has no matching
- * hash and is rewritten in full on the next run: nothing stays half-synced and unnoticed.
+ * An order is complete when its hash matches and all its item keys exist, so an order
+ * interrupted anywhere (crash, error) is rewritten on the next run (README.md: the one case
+ * a crash can leave unseen).
  *
  * Failures: a record error fails only the order that owns the record. UNABLE_TO_LOCK_ROW,
  * 5xx and network failures of a write are retried by re-running the round for the orders

@@ -36,6 +36,7 @@ const salesforce = {
   orderItemsPerOrder: 3,
   latencyMs: 50,
   pack: { ...run, steadyCallsPerOrder: 0.02, firstPageCalls: 6 },
+  packNotesOff: { ...run, steadyCallsPerOrder: 0.01, firstPageCalls: 5 },
   naive: { ...run, steadyOrdersPerSecond: 2, steadyCallsPerOrder: 10 },
   callsPerOrder: 0.02,
   speedupVsNaive: 150,
