@@ -52,6 +52,18 @@ export interface WantedCustomer {
   contact: Record<string, unknown>;
 }
 
+/**
+ * Orgs with State and Country/Territory Picklists (setup-check.ts reads them): addresses are
+ * written as codes (`<prefix>CountryCode`, `<prefix>StateCode`), never as the text fields,
+ * which Salesforce fills from the codes.
+ */
+export interface AddressCodes {
+  /** Active country/territory codes. */
+  countries: Set<string>;
+  /** Country code → its active states (code → label); `*` when the org's describe gave no `validFor` (any country). */
+  states: Map<string, Map<string, string>>;
+}
+
 export interface WantedOrder {
   key: string;
   customer: WantedCustomer;
@@ -134,8 +146,46 @@ export function customerKey(order: MagentoOrder, settings: PushSettings): string
   return `email:${order.customer_email.trim().toLowerCase()}`;
 }
 
-function address(prefix: string, a: MagentoAddress | undefined, lengths = LENGTH): Record<string, unknown> {
+/**
+ * The state code to write: Magento's `region_code` when it is a state of that country in the
+ * org, else the state whose name is Magento's `region` (case-insensitive), else none.
+ */
+export function stateCodeOf(
+  a: Pick<MagentoAddress, "region" | "region_code">,
+  country: string | undefined,
+  codes: AddressCodes,
+): string | undefined {
+  if (!country) return undefined;
+  const states = codes.states.get(country) ?? codes.states.get("*");
+  if (!states) return undefined;
+  const code = a.region_code?.trim();
+  if (code) {
+    if (states.has(code)) return code;
+    const upper = code.toUpperCase();
+    if (states.has(upper)) return upper;
+  }
+  const name = a.region?.trim().toLowerCase();
+  if (name) for (const [c, label] of states) if (label.toLowerCase() === name) return c;
+  return undefined;
+}
+
+function address(
+  prefix: string,
+  a: MagentoAddress | undefined,
+  codes?: AddressCodes,
+  lengths = LENGTH,
+): Record<string, unknown> {
   if (!a) return {};
+  if (codes) {
+    const country = a.country_id?.trim().toUpperCase() || undefined;
+    return {
+      [`${prefix}Street`]: clip((a.street ?? []).join("\n"), lengths.street) ?? null,
+      [`${prefix}City`]: clip(a.city, lengths.city) ?? null,
+      [`${prefix}PostalCode`]: clip(a.postcode, lengths.postalCode) ?? null,
+      [`${prefix}CountryCode`]: country ?? null,
+      [`${prefix}StateCode`]: stateCodeOf(a, country, codes) ?? null,
+    };
+  }
   return {
     [`${prefix}Street`]: clip((a.street ?? []).join("\n"), lengths.street) ?? null,
     [`${prefix}City`]: clip(a.city, lengths.city) ?? null,
@@ -152,7 +202,7 @@ function personName(order: MagentoOrder): { first?: string; last?: string } {
   return { first: first?.trim() || undefined, last: last?.trim() || undefined };
 }
 
-function customerOf(order: MagentoOrder, settings: PushSettings): WantedCustomer {
+function customerOf(order: MagentoOrder, settings: PushSettings, codes?: AddressCodes): WantedCustomer {
   const key = customerKey(order, settings);
   const billing = order.billing_address;
   const { first, last } = personName(order);
@@ -162,15 +212,15 @@ function customerOf(order: MagentoOrder, settings: PushSettings): WantedCustomer
   const account = {
     Name: clip(billing?.company || fullName || email, LENGTH.accountName),
     Phone: phone,
-    ...address("Billing", billing),
-    ...address("Shipping", shippingAddress(order) ?? billing),
+    ...address("Billing", billing, codes),
+    ...address("Shipping", shippingAddress(order) ?? billing, codes),
   };
   const contact = {
     FirstName: clip(first, LENGTH.firstName) ?? null,
     LastName: clip(last ?? email.split("@")[0], LENGTH.lastName),
     Email: clip(email, LENGTH.email),
     Phone: phone,
-    ...address("Mailing", billing),
+    ...address("Mailing", billing, codes),
   };
   return { key, account, contact };
 }
@@ -263,10 +313,12 @@ function storeView(order: MagentoOrder): string | undefined {
   return lines[lines.length - 1];
 }
 
+/** `codes`: the org has State and Country/Territory Picklists (addresses written as codes). */
 export function mapOrder(
   order: MagentoOrder,
   settings: PushSettings,
   timeZone = settings.timeZone,
+  codes?: AddressCodes,
 ): WantedOrder {
   const key = orderKey(order, settings);
   const currency =
@@ -286,20 +338,65 @@ export function mapOrder(
   const shipping = shippingAddress(order);
   return {
     key,
-    customer: customerOf(order, settings),
+    customer: customerOf(order, settings, codes),
     currency: currency.toUpperCase(),
     fields: {
       EffectiveDate: dateIn(order.created_at, timeZone),
       Name: clip(`Magento #${order.increment_id}`, LENGTH.orderName),
       OrderReferenceNumber: clip(order.increment_id, LENGTH.reference),
       Description: clip(description, LENGTH.description),
-      ...address("Billing", billing),
-      ...address("Shipping", shipping),
+      ...address("Billing", billing, codes),
+      ...address("Shipping", shipping, codes),
     },
     magentoStatus: order.status,
     lines: linesOf(order, key, settings),
     notes: settings.syncNotes ? notesOf(order) : [],
   };
+}
+
+/**
+ * The same order for an org with State and Country/Territory Picklists: the address fields of
+ * the Account, Contact and Order as codes (the rest as `wanted`).
+ */
+export function withAddressCodes(order: MagentoOrder, wanted: WantedOrder, codes: AddressCodes): WantedOrder {
+  const coded = (fields: Record<string, unknown>, prefixes: [string, MagentoAddress | undefined][]) => {
+    const out = { ...fields };
+    for (const [prefix] of prefixes)
+      for (const part of ["Street", "City", "State", "PostalCode", "Country"]) delete out[`${prefix}${part}`];
+    for (const [prefix, a] of prefixes) Object.assign(out, address(prefix, a, codes));
+    return out;
+  };
+  const billing = order.billing_address;
+  return {
+    ...wanted,
+    customer: {
+      ...wanted.customer,
+      account: coded(wanted.customer.account, [
+        ["Billing", billing],
+        ["Shipping", shippingAddress(order) ?? billing],
+      ]),
+      contact: coded(wanted.customer.contact, [["Mailing", billing]]),
+    },
+    fields: coded(wanted.fields, [
+      ["Billing", billing],
+      ["Shipping", shippingAddress(order)],
+    ]),
+  };
+}
+
+/** Country codes of an order's addresses that the org's picklist does not have, with the Magento field. */
+export function unavailableCountries(
+  order: MagentoOrder,
+  codes: AddressCodes,
+): { country: string; field: string }[] {
+  const out: { country: string; field: string }[] = [];
+  const check = (a: MagentoAddress | undefined, field: string) => {
+    const country = a?.country_id?.trim().toUpperCase();
+    if (country && !codes.countries.has(country)) out.push({ country, field: `${field}.country_id` });
+  };
+  check(order.billing_address, "billing_address");
+  check(shippingAddress(order), "extension_attributes.shipping_assignments.0.shipping.address");
+  return out;
 }
 
 /** What the content hash covers: every value written to the Order and its items, and the target status. */

@@ -32,7 +32,15 @@ import type { SyncAction, SyncError, SyncResult } from "../sync/result";
 import { Catalog, needKey, type CatalogNeed } from "./catalog";
 import { recordErrorText, runSteps, type Rec, type RecordError, type Step } from "./composite";
 import { SalesforceError, dailyLimitError, describeError, failureKind, readError } from "./errors";
-import { contentHash, mapOrder, noteMarkerOf, type WantedNote, type WantedOrder } from "./order-mapping";
+import {
+  contentHash,
+  mapOrder,
+  noteMarkerOf,
+  unavailableCountries,
+  withAddressCodes,
+  type WantedNote,
+  type WantedOrder,
+} from "./order-mapping";
 import type { OrderStatusInfo, SalesforceSession } from "./session";
 import { pushSettings, type PushSettings, type PushSettingsInput } from "./settings";
 import { checkSetup, type OrgSetup } from "./setup-check";
@@ -320,10 +328,23 @@ export class OrderPusher {
     return work;
   }
 
-  /** Statuses, currency and hash, once the org's setup is known. */
+  /** Address codes, statuses, currency and hash, once the org's setup is known. */
   private plan(works: Work[], setup: OrgSetup): void {
     for (const w of works) {
       if (w.result || !w.wanted) continue;
+      if (setup.addressCodes && w.order) {
+        // State and Country/Territory Picklists: codes instead of the text fields (and in the hash).
+        const missing = unavailableCountries(w.order, setup.addressCodes);
+        if (missing.length > 0) {
+          w.result = this.failedResult(w, {
+            code: "country_unavailable",
+            message: `Magento order ${w.label} has an address in ${missing[0].country}, which is not an active country/territory of this Salesforce org's country picklist: activate it (Setup → State and Country/Territory Picklists) and sync the order again.`,
+            field: missing[0].field,
+          });
+          continue;
+        }
+        w.wanted = withAddressCodes(w.order, w.wanted, setup.addressCodes);
+      }
       const wanted = w.wanted;
       if (setup.multiCurrency && !setup.currencies.includes(wanted.currency)) {
         w.result = this.failedResult(w, {
@@ -486,7 +507,13 @@ export class OrderPusher {
     const hashField = this.hashField(setup);
     const keys = works.map((w) => (w.wanted as WantedOrder).key);
     const customerKeys = [...new Set(works.map((w) => (w.wanted as WantedOrder).customer.key))];
-    const first = works[0]?.wanted as WantedOrder | undefined;
+    // The fields the pack writes (an order without a shipping address has fewer: all of them are read).
+    const accountWritten = unique(
+      works.flatMap((w) => Object.keys((w.wanted as WantedOrder).customer.account)),
+    );
+    const contactWritten = unique(
+      works.flatMap((w) => Object.keys((w.wanted as WantedOrder).customer.contact)),
+    );
     const orderSelect = [
       "Id",
       "OrderNumber",
@@ -504,15 +531,15 @@ export class OrderPusher {
         kind: "order",
         soql: `SELECT ${orderSelect.join(", ")} FROM Order WHERE ${f.orderKey} IN (${list})`,
       });
-    if (first) {
-      const accountFields = ["Id", f.accountKey, ...Object.keys(first.customer.account)];
+    if (works.length > 0) {
+      const accountFields = ["Id", f.accountKey, ...accountWritten];
       for (const list of inLists(customerKeys, LOOKUP_LIST_CHARS))
         queries.push({
           kind: "account",
           soql: `SELECT ${unique(accountFields).join(", ")} FROM Account WHERE ${f.accountKey} IN (${list})`,
         });
       if (this.settings.contacts) {
-        const contactFields = ["Id", "AccountId", f.contactKey, ...Object.keys(first.customer.contact)];
+        const contactFields = ["Id", "AccountId", f.contactKey, ...contactWritten];
         for (const list of inLists(customerKeys, LOOKUP_LIST_CHARS))
           queries.push({
             kind: "contact",

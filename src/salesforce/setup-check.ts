@@ -12,9 +12,12 @@
  *   default status makes every order fail with "Choose a valid status…");
  * - every status in the status map exists;
  * - the chosen price book exists and is active.
+ * It also reads whether the org has State and Country/Territory Picklists (Account has
+ * BillingCountryCode): then addresses are written as codes (`addressCodes`, a warning says so).
  */
 import type { Connection } from "jsforce";
 import { SalesforceError, SetupError, messageOf } from "./errors";
+import type { AddressCodes } from "./order-mapping";
 import type { OrderStatusInfo } from "./session";
 import type { PushSettings } from "./settings";
 import { retryTransient } from "./retry";
@@ -34,6 +37,11 @@ export interface OrgSetup {
   currencies: string[];
   /** The Order has the sync-hash field (required with Update Order Info, used when present otherwise). */
   hasHashField: boolean;
+  /**
+   * State and Country/Territory Picklists are on: the country and state codes the org accepts
+   * (addresses are then written as `<prefix>CountryCode` / `<prefix>StateCode`).
+   */
+  addressCodes?: AddressCodes;
   /** Things that work but deserve the admin's attention. */
   warnings: string[];
 }
@@ -46,7 +54,8 @@ interface DescribeField {
   unique: boolean;
   createable: boolean;
   updateable: boolean;
-  picklistValues?: { value: string; active: boolean }[];
+  picklistValues?: { value: string; label?: string; active: boolean; validFor?: string | null }[];
+  controllerName?: string | null;
 }
 
 interface Describe {
@@ -136,6 +145,51 @@ function checkField(
       `${name} is not marked Unique: duplicates cannot be ruled out by Salesforce; tick "Unique".`,
     );
   }
+}
+
+/**
+ * The codes of an org with State and Country/Territory Picklists, from Account's
+ * BillingCountryCode and BillingStateCode (same lists on every address); undefined without
+ * picklists. A state's `validFor` bitmap says which countries (by index in the country
+ * picklist, most significant bit first) it belongs to; without it the states count for any country.
+ */
+export function addressCodesOf(account: Describe | undefined): AddressCodes | undefined {
+  const countryField = account?.fields.find((f) => f.name === "BillingCountryCode");
+  if (!countryField) return undefined;
+  const countryValues = countryField.picklistValues ?? [];
+  const countries = new Set(countryValues.filter((v) => v.active).map((v) => v.value));
+  const states = new Map<string, Map<string, string>>();
+  const add = (country: string, code: string, label: string) => {
+    const list = states.get(country) ?? new Map<string, string>();
+    list.set(code, label);
+    states.set(country, list);
+  };
+  const stateField = account?.fields.find((f) => f.name === "BillingStateCode");
+  for (const v of stateField?.picklistValues ?? []) {
+    if (!v.active) continue;
+    const label = v.label ?? v.value;
+    if (!v.validFor) {
+      add("*", v.value, label);
+      continue;
+    }
+    const bits = Buffer.from(v.validFor, "base64");
+    countryValues.forEach((c, i) => {
+      if (c.active && ((bits[i >> 3] ?? 0) & (0x80 >> (i & 7))) !== 0) add(c.value, v.value, label);
+    });
+  }
+  return { countries, states };
+}
+
+function addressCodesWarning(codes: AddressCodes): string {
+  const withStates = [...codes.states.keys()].filter((c) => c !== "*");
+  return (
+    `This org uses State and Country/Territory Picklists: addresses are written as ISO codes ` +
+    `(BillingCountryCode, BillingStateCode, ShippingCountryCode, ShippingStateCode, MailingCountryCode, MailingStateCode) ` +
+    `and Salesforce fills the country and state names. A Magento region that is not a state of its country in ` +
+    `Salesforce (${withStates.length > 0 ? `states are set up for ${withStates.sort().join(", ")}` : "no states are set up"}) ` +
+    `is left out of the address, the order is still written; an order whose country is not active in the ` +
+    `picklist fails (activate the country: Setup → State and Country/Territory Picklists).`
+  );
 }
 
 /** Finds a status by API name or label (case-insensitive), as an admin may type either. */
@@ -315,6 +369,8 @@ export async function checkSetup(conn: Connection, settings: PushSettings): Prom
   const hashField = orderFields.find(
     (f) => f.name.toLowerCase() === hashName && f.type === "string" && f.length >= 40,
   );
+  const addressCodes = addressCodesOf(describes.get("Account"));
+  if (addressCodes) warnings.push(addressCodesWarning(addressCodes));
   return {
     statuses,
     defaultStatus: defaultStatus as OrderStatusInfo,
@@ -325,6 +381,7 @@ export async function checkSetup(conn: Connection, settings: PushSettings): Prom
     multiCurrency: currencyField !== undefined,
     currencies: (currencyField?.picklistValues ?? []).filter((v) => v.active).map((v) => v.value),
     hasHashField: hashField !== undefined && hashField.updateable,
+    ...(addressCodes ? { addressCodes } : {}),
     warnings,
   };
 }

@@ -125,7 +125,12 @@ export function checkFieldValue(f: FieldDef, value: unknown): void {
         [f.name],
       );
     }
-    if (f.type === "picklist" && f.restrictedPicklist && !f.picklistValues.includes(value)) {
+    if (
+      f.type === "picklist" &&
+      f.restrictedPicklist &&
+      !f.addressCode &&
+      !f.picklistValues.includes(value)
+    ) {
       throw new RecordError(
         "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
         `${f.label}: bad value for restricted picklist field: ${value}`,

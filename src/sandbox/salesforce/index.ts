@@ -17,6 +17,7 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { addressPicklistsOf, type AddressPicklists } from "./addresses";
 import { Dml } from "./dml";
 import { ApiError, MESSAGES, RecordError, notFound } from "./errors";
 import { FaultInjector, type FaultKind, type FaultOptions } from "./faults";
@@ -30,6 +31,8 @@ import { RecordStore, type Row } from "./store";
 
 export type { FaultKind, FaultOptions } from "./faults";
 export type { CustomFieldSpec, OrderStatusDef } from "./schema";
+export type { AddressPicklists } from "./addresses";
+export { DEFAULT_ADDRESS_PICKLISTS } from "./addresses";
 
 export interface SimulatorUserOptions {
   username: string;
@@ -72,6 +75,11 @@ export interface SalesforceSimulatorOptions {
   externalIdFields?: SchemaOptions["externalIdFields"];
   /** Other custom fields per sObject; a plain name is a Text(255) field. */
   customFields?: SchemaOptions["customFields"];
+  /**
+   * State and Country/Territory Picklists (default off): `true` for the default lists
+   * (addresses.ts), or the org's own countries (code → name) and states per country.
+   */
+  addressPicklists?: boolean | Partial<AddressPicklists>;
   /** DailyApiRequests Max (default 15000); beyond it data calls get 403 REQUEST_LIMIT_EXCEEDED. */
   dailyApiLimit?: number;
 }
@@ -198,8 +206,10 @@ export async function startSalesforceSimulator(
   const currencies = options.currencies ?? ["USD", "EUR", "GBP"];
   const dailyApiLimit = options.dailyApiLimit ?? 15000;
   const latencyMs = options.latencyMs ?? 0;
+  const addressPicklists = addressPicklistsOf(options.addressPicklists);
 
   const schema = new Schema({
+    addressPicklists,
     multiCurrency,
     currencies,
     orderStatuses,
@@ -208,7 +218,7 @@ export async function startSalesforceSimulator(
   });
   const store = new RecordStore();
   const ids = new IdFactory();
-  const rules = new OrgRules(schema, store, { orderStatuses, multiCurrency, currencies });
+  const rules = new OrgRules(schema, store, { orderStatuses, multiCurrency, currencies, addressPicklists });
   const dml = new Dml(schema, store, ids, rules);
   const orgId = orgIdOf();
 

@@ -8,8 +8,11 @@
  * - an OrderItem needs an active entry of the order's pricebook (and currency);
  * - a custom-pricebook entry needs an active standard entry first; one entry per
  *   pricebook, product (and currency).
+ * - with State and Country/Territory Picklists on: address codes and texts checked and synced
+ *   (addresses.ts).
  * Texts marked (unverified) are not from a published source.
  */
+import { applyAddressPicklists, type AddressPicklists } from "./addresses";
 import { MESSAGES, RecordError } from "./errors";
 import type { OrderStatusDef, Schema, SObjectDef } from "./schema";
 import type { RecordStore, Row } from "./store";
@@ -19,6 +22,8 @@ export interface OrgConfig {
   multiCurrency: boolean;
   /** ISO codes; the first one is the corporate currency. */
   currencies: string[];
+  /** State and Country/Territory Picklists (undefined: off). */
+  addressPicklists?: AddressPicklists;
 }
 
 type MutableRow = Record<string, unknown>;
@@ -47,6 +52,7 @@ export class OrgRules {
   }
 
   beforeInsert(def: SObjectDef, row: MutableRow, userId: string): void {
+    this.addresses(def, row, (name) => row[name] !== undefined);
     switch (def.name) {
       case "Order":
         return this.orderInsert(row);
@@ -68,6 +74,7 @@ export class OrgRules {
   }
 
   beforeUpdate(def: SObjectDef, old: Row, next: MutableRow, changed: Set<string>, userId: string): void {
+    this.addresses(def, next, (name) => changed.has(name));
     switch (def.name) {
       case "Order":
         return this.orderUpdate(old, next, changed, userId);
@@ -80,6 +87,18 @@ export class OrgRules {
         if (changed.has("Content")) this.noteContent(next, userId);
         return;
     }
+  }
+
+  private addresses(def: SObjectDef, row: MutableRow, changed: (name: string) => boolean): void {
+    const lists = this.config.addressPicklists;
+    if (!lists) return;
+    applyAddressPicklists(
+      lists,
+      def.name,
+      row,
+      changed,
+      (name) => this.schema.field(def, name)?.label ?? name,
+    );
   }
 
   /** Derived values on other records (the order's total follows its items). */

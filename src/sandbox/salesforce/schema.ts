@@ -2,8 +2,9 @@
  * The sObjects the simulator knows, with the field properties the REST API exposes through
  * describe and enforces on writes (required = not nillable, createable, not defaulted;
  * read-only; create-only; restricted picklists; lengths; external ids).
- * Objects and rules: reference/salesforce-rest.md §4.
+ * Objects and rules: reference/salesforce-rest.md §4. State and country picklists: addresses.ts.
  */
+import { countryEntries, stateEntries, type AddressPicklists, type PicklistEntry } from "./addresses";
 
 export type FieldType =
   | "id"
@@ -48,6 +49,12 @@ export interface FieldDef {
   relationshipName: string | null;
   picklistValues: string[];
   restrictedPicklist: boolean;
+  /** Labels and `validFor` of the values, when they are not the values themselves. */
+  picklistEntries?: PicklistEntry[];
+  /** Dependent picklist: the controlling field. */
+  controllerName?: string;
+  /** State/country code picklist: its values are checked by the address rules (addresses.ts), not generically. */
+  addressCode?: boolean;
 }
 
 export interface ChildRelationshipDef {
@@ -95,6 +102,8 @@ export interface SchemaOptions {
   orderStatuses: OrderStatusDef[];
   externalIdFields: Record<string, (string | Omit<CustomFieldSpec, "externalId" | "type">)[]>;
   customFields: Record<string, (string | CustomFieldSpec)[]>;
+  /** State and Country/Territory Picklists enabled: the lists (undefined: off). */
+  addressPicklists?: AddressPicklists;
 }
 
 type FieldOptions = Partial<Omit<FieldDef, "name" | "type">>;
@@ -128,6 +137,9 @@ function field(name: string, type: FieldType, options: FieldOptions = {}): Field
     relationshipName: options.relationshipName ?? null,
     picklistValues: options.picklistValues ?? [],
     restrictedPicklist: options.restrictedPicklist ?? false,
+    ...(options.picklistEntries ? { picklistEntries: options.picklistEntries } : {}),
+    ...(options.controllerName ? { controllerName: options.controllerName } : {}),
+    ...(options.addressCode ? { addressCode: true } : {}),
   };
 }
 
@@ -164,13 +176,34 @@ function systemFields(withOwner: boolean): FieldDef[] {
   return fields;
 }
 
-function address(prefix: string): FieldDef[] {
-  return [
+function addressFields(prefix: string, picklists?: AddressPicklists): FieldDef[] {
+  const fields = [
     field(`${prefix}Street`, "textarea", { length: 255 }),
     field(`${prefix}City`, "string", { length: 40 }),
     field(`${prefix}State`, "string", { length: 80 }),
     field(`${prefix}PostalCode`, "string", { length: 20 }),
     field(`${prefix}Country`, "string", { length: 80 }),
+  ];
+  if (!picklists) return fields;
+  const code = (name: string, label: string, entries: PicklistEntry[], controllerName?: string) =>
+    field(name, "picklist", {
+      length: 10,
+      label,
+      restrictedPicklist: true,
+      picklistValues: entries.map((e) => e.value),
+      picklistEntries: entries,
+      addressCode: true,
+      ...(controllerName ? { controllerName } : {}),
+    });
+  return [
+    ...fields,
+    code(
+      `${prefix}StateCode`,
+      `${prefix} State/Province Code`,
+      stateEntries(picklists),
+      `${prefix}CountryCode`,
+    ),
+    code(`${prefix}CountryCode`, `${prefix} Country Code`, countryEntries(picklists)),
   ];
 }
 
@@ -235,6 +268,7 @@ function buildObjects(options: SchemaOptions): SObjectDef[] {
         ]
       : [];
   const statusValues = options.orderStatuses.map((s) => s.apiName);
+  const address = (prefix: string) => addressFields(prefix, options.addressPicklists);
 
   const objects: SObjectDef[] = [
     object("Account", "Accounts", "001", [
@@ -581,13 +615,17 @@ export function describeSObject(def: SObjectDef, version: string): Record<string
       relationshipName: f.relationshipName,
       cascadeDelete: false,
       restrictedPicklist: f.restrictedPicklist,
-      picklistValues: f.picklistValues.map((value, i) => ({
+      picklistValues: (
+        f.picklistEntries ?? f.picklistValues.map((value) => ({ value, label: value, validFor: null }))
+      ).map((e, i) => ({
         active: true,
         defaultValue: i === 0 && f.defaultedOnCreate,
-        label: value,
-        validFor: null,
-        value,
+        label: e.label,
+        validFor: e.validFor,
+        value: e.value,
       })),
+      controllerName: f.controllerName ?? null,
+      dependentPicklist: f.controllerName !== undefined,
       defaultValue: null,
       deprecatedAndHidden: false,
     })),
