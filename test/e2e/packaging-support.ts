@@ -165,7 +165,7 @@ export interface RunningNodeRed {
 export function startPlainNodeRed(
   tool: Toolchain,
   userDir: string,
-  timeoutMs = 90_000,
+  timeoutMs = 240_000, // Node 22 + Node-RED 5 cold start took over 90 s on a loaded 2-core machine
 ): Promise<RunningNodeRed> {
   const settings = path.join(userDir, "settings.js");
   writeFileSync(
