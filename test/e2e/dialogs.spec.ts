@@ -26,6 +26,7 @@ import {
   requireChromium,
   showSidebarTab,
   type EditorSession,
+  reportFailure,
 } from "./support";
 
 /** Free ports, no background activity: the test is the only customer and the only Tryton clerk. */
@@ -224,19 +225,8 @@ describe("e2e: every edit dialog of the pack, on the example flows in the real e
 
   afterEach(async function () {
     if (this.currentTest?.state === "failed" && demo) {
-      console.warn(`--- Node-RED log ---\n${demo.nodeRed.logs().slice(-40).join("\n")}`);
+      await reportFailure(this.currentTest.title, demo.nodeRed.logs(), session, "dialogs-");
       if (session) {
-        console.warn(`--- editor problems ---\n${session.problems.join("\n")}`);
-        const file = path.join(
-          REPO_ROOT,
-          ".tmp",
-          "e2e-failures",
-          `dialogs-${this.currentTest.title.replace(/\W+/g, "-")}.png`,
-        );
-        await session.page.screenshot({ path: file }).then(
-          () => console.warn(`--- screenshot: ${file}`),
-          () => undefined,
-        );
         // leave no dialog open for the next test
         for (let open = 0; open < 3; open++) {
           const cancel = session.page.locator("#node-config-dialog-cancel, #node-dialog-cancel").last();

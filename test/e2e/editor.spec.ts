@@ -4,8 +4,7 @@
  * Every test gets its own simulator, Node-RED and browser, all stopped (by PID) afterwards.
  */
 import assert from "node:assert/strict";
-import path from "node:path";
-import { REPO_ROOT, startNodeRed, type NodeRedInstance } from "../../src/sandbox/node-red-runtime";
+import { startNodeRed, type NodeRedInstance } from "../../src/sandbox/node-red-runtime";
 import { defaultAdmin, startMagentoSimulator } from "../../src/sandbox/magento";
 import {
   Cleanup,
@@ -16,6 +15,7 @@ import {
   requireChromium,
   showSidebarTab,
   type EditorSession,
+  reportFailure,
 } from "./support";
 
 const ADMIN = defaultAdmin;
@@ -151,20 +151,7 @@ describe("e2e: the pack in the Node-RED editor", function () {
 
   afterEach(async function () {
     if (this.currentTest?.state === "failed" && nodeRed) {
-      console.warn(`--- Node-RED log of the failed test ---\n${nodeRed.logs().slice(-40).join("\n")}`);
-      if (session) {
-        console.warn(`--- editor problems ---\n${session.problems.join("\n")}`);
-        const file = path.join(
-          REPO_ROOT,
-          ".tmp",
-          "e2e-failures",
-          `${this.currentTest.title.replace(/\W+/g, "-")}.png`,
-        );
-        await session.page.screenshot({ path: file }).then(
-          () => console.warn(`--- screenshot: ${file}`),
-          () => undefined,
-        );
-      }
+      await reportFailure(this.currentTest.title, nodeRed.logs(), session);
     }
     await cleanup.run();
   });

@@ -8,7 +8,6 @@
  * stopped by PID afterwards.
  */
 import assert from "node:assert/strict";
-import path from "node:path";
 import {
   configureFlows,
   DEMO_SHOP_SEED,
@@ -24,7 +23,7 @@ import { cancelSale, placeOrder } from "../../src/sandbox/demo-activity";
 import { defaultAdmin, defaultIntegration } from "../../src/sandbox/magento";
 import { startSalesforceSimulator } from "../../src/sandbox/salesforce";
 import { startTrytonSimulator } from "../../src/sandbox/tryton";
-import { REPO_ROOT, type FlowNode } from "../../src/sandbox/node-red-runtime";
+import type { FlowNode } from "../../src/sandbox/node-red-runtime";
 import {
   alive,
   clickInject,
@@ -43,6 +42,7 @@ import {
   requireChromium,
   showSidebarTab,
   type EditorSession,
+  reportFailure,
 } from "./support";
 
 /** Free ports, no background activity: the test is the only customer and the only Tryton clerk. */
@@ -283,20 +283,7 @@ describe("e2e: the example flows in the real editor, as npm start deploys them",
 
   afterEach(async function () {
     if (this.currentTest?.state === "failed" && demo) {
-      console.warn(`--- Node-RED log ---\n${demo.nodeRed.logs().slice(-40).join("\n")}`);
-      if (session) {
-        console.warn(`--- editor problems ---\n${session.problems.join("\n")}`);
-        const file = path.join(
-          REPO_ROOT,
-          ".tmp",
-          "e2e-failures",
-          `${this.currentTest.title.replace(/\W+/g, "-")}.png`,
-        );
-        await session.page.screenshot({ path: file }).then(
-          () => console.warn(`--- screenshot: ${file}`),
-          () => undefined,
-        );
-      }
+      await reportFailure(this.currentTest.title, demo.nodeRed.logs(), session);
     }
     if (session) assert.deepEqual(session.problems, [], "no page errors and no console errors in the editor");
   });

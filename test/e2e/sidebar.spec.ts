@@ -19,6 +19,7 @@ import {
   requireChromium,
   showSidebarTab,
   type EditorSession,
+  reportFailure,
 } from "./support";
 import { ensurePluginBuilt } from "./packaging-support";
 
@@ -128,17 +129,7 @@ describe("e2e: the Order sync sidebar panel", function () {
 
   afterEach(async function () {
     if (this.currentTest?.state === "failed" && nodeRed) {
-      console.warn(`--- Node-RED log of the failed test ---\n${nodeRed.logs().slice(-40).join("\n")}`);
-      if (session) {
-        console.warn(`--- editor problems ---\n${session.problems.join("\n")}`);
-        const file = path.join(
-          REPO_ROOT,
-          ".tmp",
-          "e2e-failures",
-          `sidebar-${this.currentTest.title.replace(/\W+/g, "-")}.png`,
-        );
-        await session.page.screenshot({ path: file }).catch(() => undefined);
-      }
+      await reportFailure(this.currentTest.title, nodeRed.logs(), session, "sidebar-");
     }
     await cleanup.run();
   });

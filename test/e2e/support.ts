@@ -154,3 +154,23 @@ export async function showSidebarTab(page: Page, tab: string): Promise<void> {
   }
   await page.locator(`#red-ui-tab-${tab}.active`).waitFor({ timeout: 5_000 });
 }
+
+/**
+ * After a failed test: the last Node-RED log lines, the editor's problems, and a screenshot in
+ * `.tmp/e2e-failures/<prefix><title>.png`, so a CI failure can be read without a rerun.
+ */
+export async function reportFailure(
+  title: string,
+  nodeRedLogs: string[],
+  session: EditorSession | undefined,
+  prefix = "",
+): Promise<void> {
+  console.warn(`--- Node-RED log of the failed test ---\n${nodeRedLogs.slice(-40).join("\n")}`);
+  if (!session) return;
+  console.warn(`--- editor problems ---\n${session.problems.join("\n")}`);
+  const file = path.join(REPO_ROOT, ".tmp", "e2e-failures", `${prefix}${title.replace(/\W+/g, "-")}.png`);
+  await session.page.screenshot({ path: file }).then(
+    () => console.warn(`--- screenshot: ${file}`),
+    () => undefined,
+  );
+}
