@@ -29,6 +29,7 @@ import {
   type SaleDraft,
 } from "../src/tryton/sale-mapping";
 import { stateMapFrom, targetFor } from "../src/tryton/state-map";
+import { shopImportSettings } from "../src/sandbox/tryton/shop-settings";
 import { itemsPerOrder, magentoClient, magentoWith, pages, prefetched } from "./magento";
 import { now, RpcProfile, since } from "./measure";
 import type { BenchTrytonFixtures, BenchTrytonServer } from "./tryton-server";
@@ -112,46 +113,8 @@ function clientFor(server: BenchTrytonServer): TrytonClient {
 }
 
 /** Countries and VAT rates the generated customers need beyond the fixtures (as the contract tests set up). */
-async function shopSetup(client: TrytonClient, f: BenchTrytonFixtures): Promise<ImportSettings> {
-  const wanted = ["ES", "SE", "IE", "NO", "CN"];
-  const have = await client.searchRead("country.country", [["code", "in", wanted]], ["code"]);
-  await client.create(
-    "country.country",
-    wanted.filter((c) => !have.some((r) => r.code === c)).map((code) => ({ code, name: `Country ${code}` })),
-  );
-  const taxes: Record<string, number> = {};
-  for (const rate of ["21", "23", "25"]) {
-    const name = `Bench VAT ${rate}%`;
-    const [found] = await client.search("account.tax", [["name", "=", name]]);
-    taxes[rate] =
-      found ??
-      ((
-        await client.create("account.tax", [
-          {
-            name,
-            description: name,
-            type: "percentage",
-            rate: decimal(`0.${rate}`),
-            company: f.company,
-            invoice_account: f.accounts.tax,
-            credit_note_account: f.accounts.tax,
-          },
-        ])
-      )[0] as number);
-  }
-  return {
-    referencePrefix: "MAG-",
-    timeZone: "UTC",
-    taxMap: {
-      "8.25": [f.tax.us_ca_sales_8_25],
-      "19": [f.tax.de_vat_19],
-      "7": [f.tax.de_vat_7],
-      "20": [f.tax.gb_vat_20],
-      "21": [taxes["21"] as number],
-      "23": [taxes["23"] as number],
-      "25": [taxes["25"] as number],
-    },
-  };
+function shopSetup(client: TrytonClient, f: BenchTrytonFixtures): Promise<ImportSettings> {
+  return shopImportSettings(client, f, { taxLabel: "Bench VAT", referencePrefix: "MAG-" });
 }
 
 function figures(

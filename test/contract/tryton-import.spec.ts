@@ -16,11 +16,12 @@ import { lineItems, shippingAddress, validateOrder, type MagentoOrder } from "..
 import { generateOrders } from "../../src/sandbox/magento/seed";
 import { startTrytonSimulator, type TrytonSimulator } from "../../src/sandbox/tryton";
 import { amount, amountText } from "../../src/tryton/amounts";
-import { decimal, TrytonError, type TrytonClient, type TrytonRecord } from "../../src/tryton/rpc";
+import { TrytonError, type TrytonClient, type TrytonRecord } from "../../src/tryton/rpc";
 import { SaleImporter, type ImportSettings, type ImportSummary } from "../../src/tryton/sale-import";
 import { parseMarker } from "../../src/tryton/sale-mapping";
 import { realTrytonServer } from "../support/tryton-server";
 import { describeContract, type ContractContext, type TrytonServerDescriptor } from "./harness";
+import { shopImportSettings } from "../../src/sandbox/tryton/shop-settings";
 
 type RawOrder = Record<string, unknown> & { entity_id: number; increment_id: string; items: unknown[] };
 
@@ -77,48 +78,7 @@ async function importAll(importer: SaleImporter, orders: RawOrder[]): Promise<Im
 
 /** Countries and tax rates the simulated customers need beyond the shared fixtures; created once per server. */
 async function shopSetup(client: TrytonClient, ctx: ContractContext): Promise<ImportSettings> {
-  const f = ctx.fixtures;
-  const wanted = ["ES", "SE", "IE", "NO", "CN"];
-  const have = await client.searchRead("country.country", [["code", "in", wanted]], ["code"]);
-  const missing = wanted.filter((c) => !have.some((r) => r.code === c));
-  await client.create(
-    "country.country",
-    missing.map((code) => ({ code, name: `Country ${code}` })),
-  );
-  const rates = ["21", "23", "25"];
-  const taxes: Record<string, number> = {};
-  for (const rate of rates) {
-    const name = `Import test VAT ${rate}%`;
-    const [found] = await client.search("account.tax", [["name", "=", name]]);
-    taxes[rate] =
-      found ??
-      ((
-        await client.create("account.tax", [
-          {
-            name,
-            description: name,
-            type: "percentage",
-            rate: decimal(`0.${rate}`),
-            company: f.company,
-            invoice_account: f.accounts.tax,
-            credit_note_account: f.accounts.tax,
-          },
-        ])
-      )[0] as number);
-  }
-  return {
-    referencePrefix: PREFIX,
-    timeZone: "UTC",
-    taxMap: {
-      "8.25": [f.tax.us_ca_sales_8_25],
-      "19": [f.tax.de_vat_19],
-      "7": [f.tax.de_vat_7],
-      "20": [f.tax.gb_vat_20],
-      "21": [taxes["21"]!],
-      "23": [taxes["23"]!],
-      "25": [taxes["25"]!],
-    },
-  };
+  return shopImportSettings(client, ctx.fixtures, { taxLabel: "Import test VAT", referencePrefix: PREFIX });
 }
 
 interface SaleView extends TrytonRecord {

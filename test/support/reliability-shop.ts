@@ -6,10 +6,11 @@
  */
 import { lineItems, shippingAddress, validateOrder, type MagentoOrder } from "../../src/magento/schema";
 import { amount, amountText } from "../../src/tryton/amounts";
-import { decimal, type TrytonClient, type TrytonRecord } from "../../src/tryton/rpc";
+import { type TrytonClient, type TrytonRecord } from "../../src/tryton/rpc";
 import type { ImportSettings } from "../../src/tryton/sale-import";
 import { parseMarker } from "../../src/tryton/sale-mapping";
 import type { TrytonFixtures } from "./tryton-server";
+import { shopImportSettings } from "../../src/sandbox/tryton/shop-settings";
 
 export type RawOrder = Record<string, unknown> & {
   entity_id: number;
@@ -46,46 +47,7 @@ export function pages<T>(items: readonly T[], size: number): T[][] {
  * (created once per server), and the import settings that map Magento's rates to them.
  */
 export async function shopSettings(client: TrytonClient, f: TrytonFixtures): Promise<ImportSettings> {
-  const wanted = ["ES", "SE", "IE", "NO", "CN"];
-  const have = await client.searchRead("country.country", [["code", "in", wanted]], ["code"]);
-  const missing = wanted.filter((c) => !have.some((r) => r.code === c));
-  await client.create(
-    "country.country",
-    missing.map((code) => ({ code, name: `Country ${code}` })),
-  );
-  const taxes: Record<string, number> = {};
-  for (const rate of ["21", "23", "25"]) {
-    const name = `Reliability VAT ${rate}%`;
-    const [found] = await client.search("account.tax", [["name", "=", name]]);
-    taxes[rate] =
-      found ??
-      ((
-        await client.create("account.tax", [
-          {
-            name,
-            description: name,
-            type: "percentage",
-            rate: decimal(`0.${rate}`),
-            company: f.company,
-            invoice_account: f.accounts.tax,
-            credit_note_account: f.accounts.tax,
-          },
-        ])
-      )[0] as number);
-  }
-  return {
-    referencePrefix: REFERENCE_PREFIX,
-    timeZone: "UTC",
-    taxMap: {
-      "8.25": [f.tax.us_ca_sales_8_25],
-      "19": [f.tax.de_vat_19],
-      "7": [f.tax.de_vat_7],
-      "20": [f.tax.gb_vat_20],
-      "21": [taxes["21"]!],
-      "23": [taxes["23"]!],
-      "25": [taxes["25"]!],
-    },
-  };
+  return shopImportSettings(client, f, { taxLabel: "Reliability VAT", referencePrefix: REFERENCE_PREFIX });
 }
 
 /** The Tryton state each Magento state lands in with the default state map (null: never imported). */
