@@ -11,6 +11,7 @@ import type { OrderCursor } from "../magento/search";
 import type { MagentoConfigNode } from "./magento-config";
 import { progressStatus, safeError } from "./shared/report";
 import { FlowCompletion } from "./shared/flow-completion";
+import { intervalMs, startPolling } from "./shared/poll";
 import { SerialRunner } from "./shared/serial";
 import { recordResults } from "../sync/sync-log";
 
@@ -24,7 +25,6 @@ export interface OrderInDef extends NodeDef {
   pagesPerRun?: number | string;
 }
 
-const unitMs = { s: 1000, m: 60_000, h: 3_600_000 } as const;
 const CURSOR_KEY = "magentoCursor";
 
 function describe(summary: PullSummary): string {
@@ -142,25 +142,17 @@ export default function register(RED: NodeAPI): void {
       );
     });
 
-    let timer: NodeJS.Timeout | undefined;
-    const intervalMs = Number(def.interval) * (unitMs[def.intervalUnit] ?? 1000);
-    if (def.autoSync && intervalMs >= 1000) {
-      const tick = () => {
-        if (runner.busy) return; // never overlap runs: the next tick catches up
-        pull({ kind: "incremental" }, {}, (msgs) => this.send(msgs)).catch((err: unknown) => {
-          status.error(err);
-          // Catch nodes see an error only when it carries a message.
-          this.error(safeError(err), { payload: { trigger: "poll" } } as NodeMessage);
-        });
-      };
-      timer = setInterval(tick, intervalMs);
-      setImmediate(tick);
-    } else {
-      status.idle("manual sync");
-    }
+    const everyMs = intervalMs(def.interval, def.intervalUnit);
+    const stopPolling =
+      def.autoSync && everyMs >= 1000
+        ? startPolling(this, runner, status, everyMs, () =>
+            pull({ kind: "incremental" }, {}, (msgs) => this.send(msgs)),
+          )
+        : undefined;
+    if (!stopPolling) status.idle("manual sync");
 
     this.on("close", (_removed: boolean, done: () => void) => {
-      if (timer) clearInterval(timer);
+      stopPolling?.();
       runner.stop().finally(() => {
         completion.close();
         done();

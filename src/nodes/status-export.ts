@@ -11,6 +11,7 @@ import {
 import { recordResults } from "../sync/sync-log";
 import type { MagentoConfigNode } from "./magento-config";
 import { progressStatus, safeError } from "./shared/report";
+import { intervalMs, startPolling } from "./shared/poll";
 import { SerialRunner } from "./shared/serial";
 import type { TrytonConfigNode } from "./tryton-config";
 
@@ -31,7 +32,6 @@ export interface StatusExportDef extends NodeDef {
   intervalUnit: "s" | "m" | "h";
 }
 
-const unitMs = { s: 1000, m: 60_000, h: 3_600_000 } as const;
 const CURSOR_KEY = "statusCursor";
 
 /** The node's settings as exporter options (unset texts fall back to the defaults). */
@@ -132,25 +132,17 @@ export default function register(RED: NodeAPI): void {
       );
     });
 
-    let timer: NodeJS.Timeout | undefined;
-    const intervalMs = Number(def.interval) * (unitMs[def.intervalUnit] ?? 1000);
-    if (def.autoSync && intervalMs >= 1000 && !problem) {
-      const tick = () => {
-        if (runner.busy) return; // never overlap runs: the next tick catches up
-        exportNow({ kind: "incremental" }, {}, (msgs) => this.send(msgs)).catch((err: unknown) => {
-          status.error(err);
-          // Catch nodes see an error only when it carries a message.
-          this.error(safeError(err), { payload: { trigger: "poll" } } as NodeMessage);
-        });
-      };
-      timer = setInterval(tick, intervalMs);
-      setImmediate(tick);
-    } else if (!problem) {
-      status.idle("on input");
-    }
+    const everyMs = intervalMs(def.interval, def.intervalUnit);
+    const stopPolling =
+      def.autoSync && everyMs >= 1000 && !problem
+        ? startPolling(this, runner, status, everyMs, () =>
+            exportNow({ kind: "incremental" }, {}, (msgs) => this.send(msgs)),
+          )
+        : undefined;
+    if (!stopPolling && !problem) status.idle("on input");
 
     this.on("close", (_removed: boolean, done: () => void) => {
-      if (timer) clearInterval(timer);
+      stopPolling?.();
       runner.stop().finally(done);
     });
   }
