@@ -5,8 +5,9 @@
  * the end (`clean`), also when the bench dies.
  */
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
+import { isAlive, sweepStaleInstances } from "../src/sandbox/processes";
 
 export interface BenchTrytonFixtures {
   company: number;
@@ -40,34 +41,8 @@ const repo = path.resolve(__dirname, "..");
 const script = path.join(repo, "scripts", "tryton.sh");
 const runsDir = path.join(process.env.TRYTON_STATE_DIR ?? path.join(repo, ".tmp", "tryton"), "runs");
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
-
-/** Instance directories of earlier bench runs that died: stop their server by PID, remove them. */
-function sweepStale(): void {
-  if (!existsSync(runsDir)) return;
-  for (const name of readdirSync(runsDir)) {
-    const owner = /^bench-(\d+)$/.exec(name);
-    if (!owner || alive(Number(owner[1]))) continue;
-    const dir = path.join(runsDir, name);
-    try {
-      const pid = Number(readFileSync(path.join(dir, "trytond.pid"), "utf8").trim());
-      if (pid && alive(pid)) process.kill(pid, "SIGTERM");
-    } catch {
-      // no pidfile: nothing running
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 export async function startTryton(log: (line: string) => void): Promise<BenchTrytonServer> {
-  sweepStale();
+  sweepStaleInstances(runsDir, "bench");
   const instance = path.join(runsDir, `bench-${process.pid}`);
   const run = (args: string[], env: Record<string, string> = {}) =>
     new Promise<void>((resolve, reject) => {
@@ -86,7 +61,7 @@ export async function startTryton(log: (line: string) => void): Promise<BenchTry
 
   let pid: number | undefined;
   const onExit = () => {
-    if (pid !== undefined && alive(pid)) process.kill(pid, "SIGTERM");
+    if (pid !== undefined && isAlive(pid)) process.kill(pid, "SIGTERM");
   };
   process.once("exit", onExit);
 

@@ -8,6 +8,9 @@ import path from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { REPO_ROOT, type FlowNode } from "../../src/sandbox/node-red-runtime";
 
+/** Whether a process is still alive. */
+export { isAlive as alive } from "../../src/sandbox/processes";
+
 export const EXAMPLES_DIR = path.join(REPO_ROOT, "examples");
 
 /** The example files (names without `.json`), in the order the Import › Examples menu lists them. */
@@ -122,16 +125,6 @@ export async function expandUntil(message: Locator, needles: string[], maxClicks
     text = await payload.innerText();
   }
   return text;
-}
-
-/** Whether a process is still alive. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function until<T>(

@@ -6,16 +6,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { startNodeRed, type NodeRedInstance } from "../../src/sandbox/node-red-runtime";
+import { isAlive as alive } from "../../src/sandbox/processes";
 import { Cleanup, ensureBuilt, tempDir } from "./support";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function get(nr: NodeRedInstance, route: string): Promise<{ status: number; text: string }> {
   const res = await fetch(nr.url + route, { headers: { "Node-RED-API-Version": "v2" } });

@@ -9,8 +9,9 @@
  * own instance directory, so two test runs on one machine never share a server.
  */
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
+import { isAlive, sweepStaleInstances } from "../../src/sandbox/processes";
 
 export interface TrytonFixtures {
   database: string;
@@ -85,44 +86,12 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ stdout
   });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    // A killed server may linger as a zombie in containers without an init.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return !/^\d+ \(.*\) Z/.test(stat);
-  } catch {
-    return true;
-  }
-}
-
-/** Remove instance directories of mocha runs that are gone, stopping their servers by PID. */
-function sweepStaleRuns(): void {
-  if (!existsSync(runsDir)) return;
-  for (const name of readdirSync(runsDir)) {
-    const owner = /^mocha-(\d+)$/.exec(name);
-    if (!owner || isAlive(Number(owner[1]))) continue;
-    const dir = path.join(runsDir, name);
-    try {
-      const pid = Number(readFileSync(path.join(dir, "trytond.pid"), "utf8").trim());
-      if (pid && isAlive(pid)) process.kill(pid, "SIGTERM");
-    } catch {
-      // no pidfile: nothing running
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 function readServerJson(): ServerJson {
   return JSON.parse(readFileSync(path.join(instanceDir, "server.json"), "utf8")) as ServerJson;
 }
 
 async function provision(): Promise<RealTrytonServer> {
-  sweepStaleRuns();
+  sweepStaleInstances(runsDir, "mocha");
   const started = Date.now();
   const { stderr } = await run(["up"]);
   const info = readServerJson();
