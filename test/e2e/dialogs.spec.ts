@@ -12,10 +12,10 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
-import { startDemo, type Demo } from "../../src/sandbox/demo";
+import type { Demo } from "../../src/sandbox/demo";
 import { defaultAdmin } from "../../src/sandbox/magento";
 import { REPO_ROOT, type FlowNode } from "../../src/sandbox/node-red-runtime";
-import { alive, clickInject, DebugWatch, showFlow, waitForStatus } from "./example-support";
+import { alive, clickInject, DebugWatch, showFlow, startQuietDemo, waitForStatus } from "./example-support";
 import { ensurePluginBuilt } from "./packaging-support";
 import {
   Cleanup,
@@ -29,14 +29,6 @@ import {
   reportFailure,
 } from "./support";
 
-/** Free ports, no background activity: the test is the only customer and the only Tryton clerk. */
-const DEMO_ENV = {
-  PORT: "0",
-  MAGENTO_SIM_PORT: "0",
-  TRYTON_SIM_PORT: "0",
-  SALESFORCE_SIM_PORT: "0",
-  DEMO_ACTIVITY_SECONDS: "0",
-};
 const IMAGES = path.join(REPO_ROOT, "docs", "images");
 const VIEWPORT = { width: 1280, height: 800 };
 const WRONG = "Wrong-Secret-42";
@@ -208,8 +200,7 @@ describe("e2e: every edit dialog of the pack, on the example flows in the real e
     ensurePluginBuilt();
     started = Date.now();
     cleanup = new Cleanup();
-    demo = await startDemo(DEMO_ENV, { banner: false, log: () => undefined, nodeRedLog: () => undefined });
-    cleanup.add("stop the demo (simulators and Node-RED)", () => demo.stop());
+    demo = await startQuietDemo(cleanup);
     session = await launchEditor(cleanup);
     await session.page.setViewportSize(VIEWPORT);
     await openEditor(session.page, demo.nodeRed.url, "ob1-orders");

@@ -6,6 +6,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Locator, Page } from "playwright-core";
+import { startDemo, type Demo } from "../../src/sandbox/demo";
+import type { Cleanup } from "./support";
 import { REPO_ROOT, type FlowNode } from "../../src/sandbox/node-red-runtime";
 
 /** Whether a process is still alive. */
@@ -140,4 +142,24 @@ export async function until<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Free ports, no background activity: the test is the only customer and the only Tryton clerk. */
+const DEMO_ENV = {
+  PORT: "0",
+  MAGENTO_SIM_PORT: "0",
+  TRYTON_SIM_PORT: "0",
+  SALESFORCE_SIM_PORT: "0",
+  DEMO_ACTIVITY_SECONDS: "0",
+};
+
+/** The demo as `npm start` runs it, quiet and on free ports; `cleanup` stops it. */
+export async function startQuietDemo(cleanup: Cleanup): Promise<Demo> {
+  const demo = await startDemo(DEMO_ENV, {
+    banner: false,
+    log: () => undefined,
+    nodeRedLog: () => undefined,
+  });
+  cleanup.add("stop the demo (simulators and Node-RED)", () => demo.stop());
+  return demo;
 }

@@ -14,7 +14,6 @@ import {
   magentoFromEnv,
   prepareTrytonSimulator,
   salesforceFromEnv,
-  startDemo,
   trytonFromEnv,
   type Demo,
   type DemoTargets,
@@ -31,6 +30,7 @@ import {
   exampleNames,
   readExample,
   showFlow,
+  startQuietDemo,
   until,
   waitForStatus,
 } from "./example-support";
@@ -44,15 +44,6 @@ import {
   type EditorSession,
   reportFailure,
 } from "./support";
-
-/** Free ports, no background activity: the test is the only customer and the only Tryton clerk. */
-const DEMO_ENV = {
-  PORT: "0",
-  MAGENTO_SIM_PORT: "0",
-  TRYTON_SIM_PORT: "0",
-  SALESFORCE_SIM_PORT: "0",
-  DEMO_ACTIVITY_SECONDS: "0",
-};
 
 const PACK_TYPES = [
   "magento-order-in",
@@ -266,8 +257,7 @@ describe("e2e: the example flows in the real editor, as npm start deploys them",
     ensureBuilt();
     started = Date.now();
     cleanup = new Cleanup();
-    demo = await startDemo(DEMO_ENV, { banner: false, log: () => undefined, nodeRedLog: () => undefined });
-    cleanup.add("stop the demo (simulators and Node-RED)", () => demo.stop());
+    demo = await startQuietDemo(cleanup);
     session = await launchEditor(cleanup);
     await openEditor(session.page, demo.nodeRed.url, "ob1-orders");
     await showSidebarTab(session.page, "debug");
