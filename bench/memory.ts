@@ -6,7 +6,9 @@
  * for the next one (Node-RED has no backpressure: without the loop, magento-order-in sends the
  * whole backlog at once and it queues in memory). Both simulators run in the bench process,
  * so their own memory stays out of the figure; the Node-RED process is sampled by PID
- * (VmRSS every 500 ms, VmHWM — the kernel's peak — at the end).
+ * (VmRSS every 500 ms, VmHWM — the kernel's peak — at the end). It runs with `--trace-gc`, so
+ * each full (mark-compact) collection tells what the flow really keeps (the heap left after it)
+ * and how far V8 let the heap grow before collecting (`gcProfile`).
  */
 import type { MagentoSimulator } from "../src/sandbox/magento";
 import { defaultIntegration } from "../src/sandbox/magento";
@@ -27,6 +29,44 @@ export interface MemoryRun {
   /** RSS when 10 %, 50 % and 100 % of the orders were in Salesforce. */
   rssAt: Record<string, number>;
   stalled: boolean;
+  /** From V8's own trace of the full collections in the Node-RED process. */
+  gc: GcProfile;
+}
+
+export interface GcProfile {
+  /** Full (mark-compact) collections. */
+  fullGcs: number;
+  /** The most heap left after a full collection: what the process really keeps. */
+  liveMb: number;
+  /** The most heap in use when a full collection began: how far V8 let garbage pile up. */
+  beforeGcMb: number;
+  /** The most heap V8 held from the system (committed), the part of RSS that is the JS heap. */
+  committedMb: number;
+}
+
+// `[pid:0x…]  4764 ms: Mark-Compact 168.0 (190.8) -> 55.3 (123.7) MB, …` (used (committed) before -> after)
+const FULL_GC = /Mark-Compact(?: \([a-z ]+\))? ([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB/;
+
+/** Folds `--trace-gc` lines into a profile. */
+export function gcProfile(): { line: (l: string) => void; result: () => GcProfile } {
+  const p: GcProfile = { fullGcs: 0, liveMb: 0, beforeGcMb: 0, committedMb: 0 };
+  return {
+    line(l: string) {
+      const m = FULL_GC.exec(l);
+      if (!m) return;
+      const [before, committedBefore, after, committedAfter] = m.slice(1).map(Number) as [
+        number,
+        number,
+        number,
+        number,
+      ];
+      p.fullGcs += 1;
+      p.liveMb = Math.max(p.liveMb, after);
+      p.beforeGcMb = Math.max(p.beforeGcMb, before);
+      p.committedMb = Math.max(p.committedMb, committedBefore, committedAfter);
+    },
+    result: () => ({ ...p }),
+  };
 }
 
 export interface MemoryBenchResult {
@@ -163,7 +203,10 @@ async function streamOnce(
   let red: NodeRedInstance | undefined;
   try {
     const { flow, credentials } = flows(magento, salesforce, opts.pageSize);
+    const gc = gcProfile();
     red = await startNodeRed({
+      nodeArgs: ["--trace-gc"],
+      log: gc.line,
       env: { NODE_ENV: "production", ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
     });
     const pid = red.pid;
@@ -201,6 +244,7 @@ async function streamOnce(
       idleRssMb,
       rssAt,
       stalled,
+      gc: gc.result(),
     };
   } finally {
     await red?.stop();

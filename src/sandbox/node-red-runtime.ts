@@ -49,6 +49,8 @@ export interface StartNodeRedOptions {
   persistentContext?: boolean;
   /** Extra environment variables for the Node-RED process. */
   env?: Record<string, string>;
+  /** Options for the node binary itself, before Node-RED's script (e.g. `--trace-gc`, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
   /** Receives every log line of the Node-RED process as it arrives. */
   log?: (line: string) => void;
   /** Install this pack into the userDir (default true); the repo must be built. */
@@ -280,7 +282,16 @@ export async function startNodeRed(opts: StartNodeRedOptions = {}): Promise<Node
   const listeners = new Set<(line: string) => void>();
   const child: ChildProcess = spawn(
     process.execPath,
-    [nodeRedCli(), "-u", userDir, "-s", path.join(userDir, "settings.js"), "--port", String(opts.port ?? 0)],
+    [
+      ...(opts.nodeArgs ?? []),
+      nodeRedCli(),
+      "-u",
+      userDir,
+      "-s",
+      path.join(userDir, "settings.js"),
+      "--port",
+      String(opts.port ?? 0),
+    ],
     {
       cwd: userDir,
       detached: true,
