@@ -65,6 +65,14 @@ function rows(r: BenchResults): Row[] {
       },
       {
         scenario: head,
+        metric:
+          `Salesforce's capacity floor for these pages (default settings: ${Math.round(s.pack.floor.recordsPerPage).toLocaleString("en")} records per page of ${s.pageSize}): ` +
+          `1 lookup + ⌈records ÷ 1,000⌉ composites (5 collections × 200), every collection assumed full`,
+        measured: n(s.pack.floor.callsPerOrder),
+        target: "report",
+      },
+      {
+        scenario: head,
         metric: "orders/s, pack",
         measured: n(s.ordersPerSecond),
         target: "",
@@ -243,8 +251,8 @@ export function details(r: BenchResults): string {
   if (s) {
     out.push(
       `Salesforce: ${s.orders} orders, ${n(s.itemsPerOrder)} Magento items and ${n(s.orderItemsPerOrder)} OrderItems (with shipping/discount/tax lines) per order`,
-      `  pack:  ${s.pack.seconds.toFixed(1)} s, ${s.pack.apiCalls} API calls ${JSON.stringify(s.pack.routes)}, first page ${s.pack.firstPageCalls} calls, ${s.pack.failed} failed`,
-      `  pack, notes off:  ${s.packNotesOff.seconds.toFixed(1)} s, ${s.packNotesOff.apiCalls} API calls ${JSON.stringify(s.packNotesOff.routes)}, first page ${s.packNotesOff.firstPageCalls} calls, ${s.packNotesOff.failed} failed`,
+      `  pack:  ${s.pack.seconds.toFixed(1)} s, ${s.pack.apiCalls} API calls ${JSON.stringify(s.pack.routes)}, first page ${s.pack.firstPageCalls} calls, ${s.pack.failed} failed; ${Math.round(s.pack.floor.recordsPerPage)} records per later page, capacity floor ${n(s.pack.floor.callsPerOrder)} calls/order`,
+      `  pack, notes off:  ${s.packNotesOff.seconds.toFixed(1)} s, ${s.packNotesOff.apiCalls} API calls ${JSON.stringify(s.packNotesOff.routes)}, first page ${s.packNotesOff.firstPageCalls} calls, ${s.packNotesOff.failed} failed; ${Math.round(s.packNotesOff.floor.recordsPerPage)} records per later page, capacity floor ${n(s.packNotesOff.floor.callsPerOrder)} calls/order`,
       `  naive: ${s.naive.seconds.toFixed(1)} s for ${s.naive.orders} orders, ${s.naive.apiCalls} API calls ${JSON.stringify(s.naive.routes)}, ${s.naive.failed} failed; ` +
         `rate over the second half ${n(s.naive.steadyOrdersPerSecond)} orders/s (${n(s.naive.ordersPerSecond)} overall)`,
     );
@@ -308,6 +316,8 @@ export function jsonOf(r: BenchResults): Record<string, unknown> {
           callsPerOrder: s.callsPerOrder,
           callsPerOrderOverall: s.pack.callsPerOrder,
           callsPerOrderNotesOff: s.packNotesOff.steadyCallsPerOrder,
+          capacityFloor: s.pack.floor,
+          capacityFloorNotesOff: s.packNotesOff.floor,
           speedupVsNaive: s.speedupVsNaive,
           ordersPerSecond: s.ordersPerSecond,
           naive: {

@@ -45,14 +45,29 @@ export interface SalesforceRun {
   routes: Record<string, number>;
 }
 
+/**
+ * What Salesforce's composite limits allow at best for the records a run wrote: per page, one
+ * lookup plus one composite per 1,000 records (5 collection subrequests × 200 records), as if
+ * every collection were full whatever the mix of types — a lower bound for any client that
+ * answers per order in the same request/response cycle.
+ */
+export interface CapacityFloor {
+  /** Records created per page after the first (Orders, OrderItems, Notes, Accounts, Contacts). */
+  recordsPerPage: number;
+  /** Σ (1 + ⌈records ÷ 1,000⌉) over the pages after the first, ÷ their orders. */
+  callsPerOrder: number;
+}
+
 export interface SalesforceBenchResult {
   orders: number;
   itemsPerOrder: number;
   orderItemsPerOrder: number;
   latencyMs: number;
-  pack: SalesforceRun & { steadyCallsPerOrder: number; firstPageCalls: number };
+  /** Orders per Magento page (and per push). */
+  pageSize: number;
+  pack: PackRun;
   /** The same pull with Synchronize Order Notes off (the target case: orders and items only). */
-  packNotesOff: SalesforceRun & { steadyCallsPerOrder: number; firstPageCalls: number };
+  packNotesOff: PackRun;
   naive: SalesforceRun & { steadyOrdersPerSecond: number; steadyCallsPerOrder: number };
   callsPerOrder: number;
   speedupVsNaive: number;
@@ -91,13 +106,19 @@ function routeDelta(before: Record<string, number>, after: Record<string, number
   return out;
 }
 
+type PackRun = SalesforceRun & { steadyCallsPerOrder: number; firstPageCalls: number; floor: CapacityFloor };
+
+const WRITTEN_TYPES = ["Order", "OrderItem", "Note", "Account", "Contact"];
+/** Records one composite can write: 5 collection subrequests of 200 (composite.ts). */
+const COMPOSITE_RECORDS = 5 * 200;
+
 /** Everything the pack does for N orders, page by page. */
 export async function runPack(
   sim: SalesforceSimulator,
   pull: () => AsyncGenerator<{ orders: MagentoOrder[] }>,
   pageSize: number,
   settings: PushSettingsInput = {},
-): Promise<SalesforceBenchResult["pack"] & { orderItems: number }> {
+): Promise<PackRun & { orderItems: number }> {
   const session = sessionFor(sim);
   const pusher = new OrderPusher(session, settings);
   try {
@@ -107,12 +128,22 @@ export async function runPack(
     let orders = 0;
     let failed = 0;
     let firstPageCalls = 0;
+    const records = () => WRITTEN_TYPES.reduce((sum, type) => sum + sim.db.count(type), 0);
+    const floor = { pages: 0, records: 0, calls: 0, orders: 0 };
     const started = now();
     for await (const page of prefetched(pull())) {
+      const recordsBefore = records();
       const summary = await pusher.push(page.orders);
       failed += summary.failures.length;
-      orders += page.orders.length;
       if (firstPageCalls === 0) firstPageCalls = (sim.counters.api ?? 0) - (before.api ?? 0);
+      else {
+        const written = records() - recordsBefore;
+        floor.pages += 1;
+        floor.records += written;
+        floor.calls += 1 + Math.ceil(written / COMPOSITE_RECORDS);
+        floor.orders += page.orders.length;
+      }
+      orders += page.orders.length;
     }
     const seconds = since(started);
     const apiCalls = (sim.counters.api ?? 0) - (before.api ?? 0);
@@ -130,6 +161,10 @@ export async function runPack(
         orders > firstPageOrders
           ? (apiCalls - firstPageCalls) / (orders - firstPageOrders)
           : apiCalls / orders,
+      floor: {
+        recordsPerPage: floor.records / Math.max(1, floor.pages),
+        callsPerOrder: floor.calls / Math.max(1, floor.orders),
+      },
       orderItems: sim.db.count("OrderItem"),
     };
   } finally {
@@ -287,6 +322,7 @@ export async function benchSalesforce(opts: SalesforceBenchOptions): Promise<Sal
       itemsPerOrder: itemsPerOrder(all),
       orderItemsPerOrder: orderItems / Math.max(1, pack.orders - pack.failed),
       latencyMs: opts.latencyMs,
+      pageSize: opts.pageSize,
       pack,
       packNotesOff,
       naive,
