@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { fingerprint } from "./fingerprint";
 import type { SyncError } from "../sync/result";
 
 /*
@@ -300,6 +301,17 @@ function describeIssue(raw: unknown, issue: z.core.$ZodIssue): string {
   return `is invalid: ${detail}${shown}`;
 }
 
+/*
+ * Orders this process validated, by the object validation returned, with a fingerprint of their
+ * content then. Node-RED hands a message's payload to the next node as the same object (it copies
+ * only for a second wire), so `magento-order-in` → `sync-filter` → `salesforce-order-out` would
+ * validate each order three times: the later nodes take the earlier result instead, unless the
+ * order changed on the way (a function node editing it in place changes its fingerprint, and it
+ * is validated again). Validation allocates ~140 KB per order (zod), which made most of the
+ * garbage of a streaming flow (docs/benchmarks.md); the fingerprint walk next to nothing.
+ */
+const validated = new WeakMap<object, string>();
+
 /**
  * Check one order as Magento returned it. The error names the order and the field
  * path (`items.2.qty_ordered`) in `message` and `field`, code `invalid_order`.
@@ -314,8 +326,14 @@ export function validateOrder(raw: unknown): OrderValidation {
       },
     };
   }
+  const seen = validated.get(raw);
+  if (seen !== undefined && seen === fingerprint(raw)) return { ok: true, order: raw as MagentoOrder };
   const parsed = orderSchema.safeParse(raw);
-  if (parsed.success) return { ok: true, order: parsed.data };
+  if (parsed.success) {
+    const print = fingerprint(parsed.data);
+    if (print !== undefined) validated.set(parsed.data, print);
+    return { ok: true, order: parsed.data };
+  }
   const [first, ...rest] = parsed.error.issues;
   const field = first.path.map(String).join(".");
   const more =

@@ -133,6 +133,8 @@ describe("salesforce-order-out node", function () {
     );
     assert.equal(c.failures.messages.length, 0, "nothing on output 2");
     assert.equal(sim.db.count("Order"), 250);
+    // A complete node gets the message as it left (the results), not another copy of the page of orders.
+    assert.deepEqual((c.completed.messages.at(-1) as Msg).payload, results);
     const green = statusTexts(c).filter((s) => s.fill === "green");
     assert.match(green.at(-1)?.text ?? "", /^250 new · API \d+\/15000/);
 

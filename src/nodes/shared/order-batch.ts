@@ -75,12 +75,12 @@ export function handleOrderBatches<T extends BatchOutcome>(node: Node, options: 
         const shown = resultCounts(outcome.results);
         const suffix = options.suffix?.(outcome);
         status.done(suffix ? `${shown.text} · ${suffix}` : shown.text, shown.warn);
-        const base = msg as NodeMessage;
         recordResults({ nodeId: node.id, nodeType: options.nodeType, ...intakeOf(msg) }, outcome.results);
-        send([
-          { ...base, payload: outcome.results },
-          outcome.failures.length ? { ...base, payload: outcome.failures } : null,
-        ]);
+        // The message itself goes on with the results (Node-RED's usual msg.payload = …; send(msg)):
+        // a `complete` or `catch` node gets a copy of it, and the page of orders is not copied again.
+        const base = msg as NodeMessage;
+        base.payload = outcome.results;
+        send([base, outcome.failures.length ? { ...base, payload: outcome.failures } : null]);
         done();
       })
       .catch((err: unknown) => {
