@@ -1,6 +1,6 @@
 /**
- * A 64-bit fingerprint of a JSON-like value (two FNV-1a lanes over type tags, keys, strings and
- * the bits of numbers), computed by walking it without building a string: hashing an order's
+ * A 64-bit fingerprint of a JSON-like value (two multiplicative lanes over type tags, keys, strings
+ * and the bits of numbers), computed by walking it without building a string: hashing an order's
  * JSON text allocated ~40 KB per order, this allocates next to nothing. Equal fingerprints mean
  * "very probably unchanged"; it is not a cryptographic hash (nothing here is adversarial: it
  * tells whether an object this process validated was edited since).
@@ -14,18 +14,24 @@ const numberWords = new Uint32Array(numberView.buffer);
 
 class Lanes {
   a = 0x811c9dc5;
-  b = 0x01000193 ^ 0x5bd1e995;
+  b = 0x5bd1e995;
 
+  /**
+   * Each lane xors a 32-bit word in and multiplies by an odd constant: both steps are one-to-one
+   * on the lane's state, so two inputs that differ in a single word always end differently.
+   */
   word(w: number): void {
-    this.a = Math.imul(this.a ^ (w & 0xffff), 0x01000193);
-    this.a = Math.imul(this.a ^ (w >>> 16), 0x01000193);
-    this.b = Math.imul(this.b ^ (w >>> 16), 0x5bd1e995);
-    this.b = Math.imul(this.b ^ (w & 0xffff), 0x5bd1e995);
+    this.a = Math.imul(this.a ^ w, 0x01000193);
+    this.b = Math.imul(this.b ^ w, 0x2c1b3c6d);
   }
 
+  /** Two UTF-16 code units per word. */
   text(s: string): void {
-    this.word(s.length);
-    for (let i = 0; i < s.length; i += 1) this.word(s.charCodeAt(i));
+    const n = s.length;
+    this.word(n);
+    let i = 0;
+    for (; i + 1 < n; i += 2) this.word((s.charCodeAt(i) << 16) | s.charCodeAt(i + 1));
+    if (i < n) this.word(s.charCodeAt(i));
   }
 
   value(v: unknown, depth: number): boolean {
@@ -60,8 +66,9 @@ class Lanes {
         }
         this.word(8);
         const o = v as Record<string, unknown>;
-        for (const key in o) {
-          if (!Object.hasOwn(o, key)) continue;
+        const keys = Object.keys(o);
+        for (let i = 0; i < keys.length; i += 1) {
+          const key = keys[i] as string;
           this.text(key);
           if (!this.value(o[key], depth + 1)) return false;
         }
