@@ -32,11 +32,23 @@ type RED = {
   nodes: { eachWorkspace(cb: (ws: { id: string; label: string }) => void): void };
 };
 
+/*
+ * Node-RED's tab bar takes two clicks within 400 ms as a double click on the second tab, even on two
+ * different tabs (one timer for the bar, red.js `onTabClick`), and opens that flow's edit tray: a
+ * quick test that starts and ends with a tab click would open it for the next test.
+ */
+const TAB_DOUBLE_CLICK_MS = 400;
+const lastTabClick = new WeakMap<Page, number>();
+
 /** Bring a flow tab to the front by clicking it (or through the tab menu when it is scrolled away). */
 export async function showFlow(page: Page, tabId: string): Promise<void> {
   const tab = page.locator(`#red-ui-tab-${tabId} a.red-ui-tab-label`);
-  if (await tab.isVisible()) await tab.click();
-  else await page.evaluate((id) => (window as unknown as { RED: RED }).RED.workspaces.show(id), tabId);
+  if (await tab.isVisible()) {
+    const wait = (lastTabClick.get(page) ?? 0) + TAB_DOUBLE_CLICK_MS + 100 - Date.now();
+    if (wait > 0) await page.waitForTimeout(wait);
+    await tab.click();
+    lastTabClick.set(page, Date.now());
+  } else await page.evaluate((id) => (window as unknown as { RED: RED }).RED.workspaces.show(id), tabId);
   await page.locator(`#red-ui-tab-${tabId}.active`).waitFor({ timeout: 5_000 });
 }
 
