@@ -2,9 +2,9 @@
  * Scenario 4: per-order CPU of the pack's validation and mapping, no I/O: `validateOrder`
  * (zod, plus the fingerprint of what it made) on the raw Magento JSON, as `magento-order-in`
  * does; `validateOrder` again on that validated order, as each target node does (it finds its
- * own earlier result: a fingerprint walk, not zod); the Tryton mapping (`mapOrder` → sale draft with content
- * hash, then `saleValues` with resolved ids) and the Salesforce mapping (`mapOrder` → wanted
- * Order with its lines, then `contentHash`). Raw orders are JSON copies (as they arrive from
+ * own earlier result: a fingerprint walk, not zod); the Tryton mapping (`mapOrder` → sale
+ * draft with content hash, then `saleValues` with resolved ids) and the Salesforce mapping
+ * (`mapOrder` → wanted Order with its lines, then `contentHash`). Raw orders are JSON copies (as they arrive from
  * HTTP), the loop runs after a warm-up, and the best of several rounds is kept (the machine
  * is shared: the minimum is the least disturbed figure).
  */

@@ -17,6 +17,7 @@
  */
 import type { Connection } from "jsforce";
 import type { MagentoOrder } from "../src/magento/schema";
+import { COLLECTION_LIMIT, COMPOSITE_COLLECTION_LIMIT } from "../src/salesforce/composite";
 import { mapOrder } from "../src/salesforce/order-mapping";
 import { OrderPusher } from "../src/salesforce/order-pusher";
 import { SalesforceSession } from "../src/salesforce/session";
@@ -109,8 +110,8 @@ function routeDelta(before: Record<string, number>, after: Record<string, number
 type PackRun = SalesforceRun & { steadyCallsPerOrder: number; firstPageCalls: number; floor: CapacityFloor };
 
 const WRITTEN_TYPES = ["Order", "OrderItem", "Note", "Account", "Contact"];
-/** Records one composite can write: 5 collection subrequests of 200 (composite.ts). */
-const COMPOSITE_RECORDS = 5 * 200;
+/** Records one composite can write: 5 collection subrequests of 200. */
+const COMPOSITE_RECORDS = COMPOSITE_COLLECTION_LIMIT * COLLECTION_LIMIT;
 
 /** Everything the pack does for N orders, page by page. */
 export async function runPack(

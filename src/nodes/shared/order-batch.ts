@@ -76,8 +76,8 @@ export function handleOrderBatches<T extends BatchOutcome>(node: Node, options: 
         const suffix = options.suffix?.(outcome);
         status.done(suffix ? `${shown.text} · ${suffix}` : shown.text, shown.warn);
         recordResults({ nodeId: node.id, nodeType: options.nodeType, ...intakeOf(msg) }, outcome.results);
-        // The message itself goes on with the results (Node-RED's usual msg.payload = …; send(msg)):
-        // a `complete` or `catch` node gets a copy of it, and the page of orders is not copied again.
+        // The message itself goes on with the results (Node-RED's usual msg.payload = …; send(msg)),
+        // so a `complete` node copies the results, not the page of orders it came with.
         const base = msg as NodeMessage;
         base.payload = outcome.results;
         send([base, outcome.failures.length ? { ...base, payload: outcome.failures } : null]);
