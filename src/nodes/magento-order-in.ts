@@ -7,10 +7,13 @@ import {
   type PullSummary,
   type PullTrigger,
 } from "../magento/intake";
+import type { PulledPage } from "../magento/order-source";
 import type { OrderCursor } from "../magento/search";
+import { queueRegistry } from "../sync/queue-registry";
 import type { MagentoConfigNode } from "./magento-config";
-import { progressStatus, safeError } from "./shared/report";
+import { errorText, progressStatus, safeError } from "./shared/report";
 import { FlowCompletion } from "./shared/flow-completion";
+import { pullQueued, type RetryMap } from "./shared/queue-pull";
 import { intervalMs, startPolling } from "./shared/poll";
 import { SerialRunner } from "./shared/serial";
 import { recordResults } from "../sync/sync-log";
@@ -27,9 +30,10 @@ export interface OrderInDef extends NodeDef {
 
 const CURSOR_KEY = "magentoCursor";
 
-function describe(summary: PullSummary): string {
+function describe(summary: PullSummary, retried: number): string {
   const invalid = summary.invalid ? `, ${summary.invalid} invalid` : "";
-  return `${summary.orders} orders${invalid}`;
+  const again = retried ? `, ${retried} retried` : "";
+  return `${summary.orders} orders${again}${invalid}`;
 }
 
 export default function register(RED: NodeAPI): void {
@@ -46,35 +50,53 @@ export default function register(RED: NodeAPI): void {
       return;
     }
     const maxPages = Math.max(0, Math.floor(Number(def.pagesPerRun) || 0));
+    const leaveRegistry = queueRegistry.addIntake({ nodeId: this.id, magentoConfigId: def.magento });
     const context = this.context();
     // The stored cursor only passes pages the flow is done with (tryton-sale-out, salesforce-order-out
-    // … called done()): after a crash the unfinished pages are pulled again, not skipped. Within
-    // this run of the node the pull goes on from the last page sent.
+    // … called done(), or done(err) with every order of the page in their sync queue): after a crash
+    // the unfinished pages are pulled again, not skipped. A page that failed otherwise holds the
+    // cursor: the next run pulls again from it. Within a run the pull goes on from the last page sent.
     const completion = new FlowCompletion(RED, this.id, () => RED.util.generateId());
     const sentPages: string[] = [];
     let sent: OrderCursor | null | undefined;
-    let resets = 0;
+    // Bumped by a reset and by a held page: the pages of runs started before no longer move the cursor.
+    let generation = 0;
+    let runGeneration = 0;
     let settledSoFar: Promise<unknown> = Promise.resolve();
+    const stored = () => (context.get(CURSOR_KEY) as OrderCursor | undefined) ?? null;
     const cursors: CursorStore = {
-      load: async () =>
-        sent !== undefined ? sent : ((context.get(CURSOR_KEY) as OrderCursor | undefined) ?? null),
+      load: async () => {
+        runGeneration = generation;
+        return sent !== undefined ? sent : stored();
+      },
       save: async (cursor) => {
-        sent = cursor;
-        if (cursor === null) resets += 1;
+        if (cursor === null) {
+          generation += 1;
+          runGeneration = generation;
+        }
+        const since = runGeneration;
+        if (since === generation) sent = cursor;
         if (cursor === null || !completion.available) {
           context.set(CURSOR_KEY, cursor ?? undefined);
           return;
         }
-        const since = resets;
-        // After this page and every page sent before it.
-        settledSoFar = Promise.all([
-          settledSoFar,
-          ...sentPages.splice(0).map((id) => completion.settled(id)),
-        ]);
-        void settledSoFar.then(() => {
-          const stored = (context.get(CURSOR_KEY) as OrderCursor | undefined) ?? null;
-          // A reset meanwhile wins; pages settling out of order never move the cursor back.
-          if (resets === since && isAfter(cursor, stored)) context.set(CURSOR_KEY, cursor);
+        // After this page and every page sent before it, in the order they were sent.
+        const pages = sentPages.splice(0).map((id) => completion.settled(id));
+        settledSoFar = settledSoFar.then(async () => {
+          const outcomes = await Promise.all(pages);
+          if (since !== generation) return;
+          const failed = outcomes.find((o) => o.failure !== undefined);
+          if (failed) {
+            generation += 1;
+            sent = undefined;
+            this.warn(
+              `A page of orders failed in the flow without reaching a sync queue (${errorText(failed.failure)}); ` +
+                "the cursor stays before it and the next run pulls it again.",
+            );
+            return;
+          }
+          // Pages settling out of order never move the cursor back.
+          if (isAfter(cursor, stored())) context.set(CURSOR_KEY, cursor);
         });
       },
     };
@@ -83,44 +105,55 @@ export default function register(RED: NodeAPI): void {
       runner.run(async (signal) => {
         status.busy("pulling…");
         let total = 0;
+        const emit = (page: PulledPage, kind: string, retry?: RetryMap) => {
+          total += page.orders.length;
+          // A retry page is not an answer to the triggering message (an HTTP request must not be answered twice).
+          const from: NodeMessage = retry ? {} : base;
+          const magento = {
+            trigger: kind,
+            page: page.page,
+            fetched: page.fetched,
+            cursor: page.cursor,
+            node: this.id,
+            config: def.magento,
+            ...(retry ? { retry } : {}),
+          };
+          if (page.invalid.length) {
+            recordResults(
+              { nodeId: this.id, nodeType: "magento-order-in", magentoConfigId: def.magento },
+              page.invalid.map((i) => i.result),
+            );
+          }
+          // Pages of an incremental pull are followed through the flow (manual, webhook and retry pulls move no cursor).
+          const _msgid = page.cursor ? completion.track() : RED.util.generateId();
+          if (page.cursor) sentPages.push(_msgid);
+          const ok = page.orders.length ? { ...from, _msgid, payload: page.orders, magento } : null;
+          const bad = page.invalid.length
+            ? {
+                ...from,
+                _msgid,
+                payload: page.invalid.map((i) => i.result),
+                invalid: page.invalid.map((i) => i.raw),
+                magento,
+              }
+            : null;
+          if (ok || bad) send([ok, bad]);
+          status.busy(`page ${page.page} · ${total} orders`);
+        };
+        // What the sync queues after this node hold for it and is due goes first.
+        const retried = await pullQueued(
+          config.client,
+          this.id,
+          { pageSize: config.pageSize, maxOrders: maxPages ? maxPages * config.pageSize : undefined, signal },
+          (page, retry) => emit(page, "retry", retry),
+        );
         const summary = await runPull(config.client, trigger, cursors, {
           pageSize: config.pageSize,
           maxPages,
           signal,
-          onPage: (page) => {
-            total += page.orders.length;
-            const magento = {
-              trigger: trigger.kind,
-              page: page.page,
-              fetched: page.fetched,
-              cursor: page.cursor,
-              node: this.id,
-              config: def.magento,
-            };
-            if (page.invalid.length) {
-              recordResults(
-                { nodeId: this.id, nodeType: "magento-order-in", magentoConfigId: def.magento },
-                page.invalid.map((i) => i.result),
-              );
-            }
-            // Pages of an incremental pull are followed through the flow (manual and webhook pulls move no cursor).
-            const _msgid = page.cursor ? completion.track() : RED.util.generateId();
-            if (page.cursor) sentPages.push(_msgid);
-            const ok = page.orders.length ? { ...base, _msgid, payload: page.orders, magento } : null;
-            const bad = page.invalid.length
-              ? {
-                  ...base,
-                  _msgid,
-                  payload: page.invalid.map((i) => i.result),
-                  invalid: page.invalid.map((i) => i.raw),
-                  magento,
-                }
-              : null;
-            if (ok || bad) send([ok, bad]);
-            status.busy(`page ${page.page} · ${total} orders`);
-          },
+          onPage: (page) => emit(page, trigger.kind),
         });
-        status.done(describe(summary), summary.invalid > 0);
+        status.done(describe(summary, retried), summary.invalid > 0);
         return summary;
       });
 
@@ -154,6 +187,7 @@ export default function register(RED: NodeAPI): void {
     this.on("close", (_removed: boolean, done: () => void) => {
       stopPolling?.();
       runner.stop().finally(() => {
+        leaveRegistry();
         completion.close();
         done();
       });

@@ -5,9 +5,10 @@ import type { SalesforceSession } from "../salesforce/session";
 import type { PushSettingsInput } from "../salesforce/settings";
 import type { SalesforceConfigNode } from "./salesforce-config";
 import { handleOrderBatches } from "./shared/order-batch";
+import { openNodeQueue, type RetryDef } from "./shared/node-queue";
 import { errorText, safeError } from "./shared/report";
 
-export interface OrderOutDef extends NodeDef {
+export interface OrderOutDef extends NodeDef, RetryDef {
   salesforce: string;
   defaultStatus: string;
   /** JSON: Magento status → Salesforce status. */
@@ -82,9 +83,11 @@ export default function register(RED: NodeAPI): void {
     } catch (err) {
       problem = safeError(err);
     }
+    const queue = openNodeQueue(RED, this, "salesforce-order-out", "salesforce", def);
     const { runner, status } = handleOrderBatches<PushSummary>(this, {
       nodeType: "salesforce-order-out",
       problem: () => problem,
+      queue,
       run: (orders, progress, signal) =>
         (pusher as OrderPusher).push(orders, (p) => progress(`${p.done}/${p.total} orders`), { signal }),
       suffix: () => (pusher ? apiUsage(pusher.session) : undefined),
@@ -98,7 +101,9 @@ export default function register(RED: NodeAPI): void {
       checking.checkSetup().then(
         (setup) => {
           for (const warning of setup.warnings) this.warn(warning);
-          if (!runner.busy) status.idle(`ready · ${setup.pricebookName}`);
+          void queue.queue.ready.then(() => {
+            if (!runner.busy) status.idle(`ready · ${setup.pricebookName}${queue.statusSuffix()}`);
+          });
         },
         (err: unknown) => {
           status.error(err);
@@ -108,7 +113,10 @@ export default function register(RED: NodeAPI): void {
     }
 
     this.on("close", (_removed: boolean, done: () => void) => {
-      runner.stop().finally(done);
+      runner.stop().finally(() => {
+        queue.close();
+        done();
+      });
     });
   }
   RED.nodes.registerType("salesforce-order-out", SalesforceOrderOut);

@@ -2,9 +2,10 @@ import type { Node, NodeAPI, NodeDef } from "node-red";
 import { SaleImporter, type ImportSettings } from "../tryton/sale-import";
 import type { TrytonConfigNode } from "./tryton-config";
 import { handleOrderBatches } from "./shared/order-batch";
+import { openNodeQueue, type RetryDef } from "./shared/node-queue";
 import { safeError } from "./shared/report";
 
-export interface SaleOutDef extends NodeDef {
+export interface SaleOutDef extends NodeDef, RetryDef {
   tryton: string;
   shippingProduct: string;
   discountProduct: string;
@@ -50,21 +51,30 @@ export default function register(RED: NodeAPI): void {
     } catch (err) {
       problem = safeError(err);
     }
+    const queue = openNodeQueue(RED, this, "tryton-sale-out", "tryton", def);
     const { runner, status } = handleOrderBatches(this, {
       nodeType: "tryton-sale-out",
       problem: () => problem,
+      queue,
       run: (orders, progress, signal) =>
         (importer as SaleImporter).importOrders(orders, (p) => progress(`${p.phase} ${p.done}/${p.total}`), {
           signal,
         }),
     });
     if (problem) status.error(problem);
+    else
+      void queue.queue.ready.then(() => {
+        if (!runner.busy && queue.queue.size) status.idle(`ready${queue.statusSuffix()}`);
+      });
 
     this.on("close", (_removed: boolean, done: () => void) => {
       runner
         .stop()
         .then(() => importer?.stop())
-        .finally(done);
+        .finally(() => {
+          queue.close();
+          done();
+        });
     });
   }
   RED.nodes.registerType("tryton-sale-out", TrytonSaleOut);

@@ -130,7 +130,10 @@ describe("tryton-sale-out node", function () {
       [[999, "unknown_country", "billing_address.country_id"]],
     );
     assert.equal(lastStatus(c).fill, "yellow");
-    assert.match(lastStatus(c).text, new RegExp(`^${created.length} new, ${skipped.length} same, 1 failed$`));
+    assert.match(
+      lastStatus(c).text,
+      new RegExp(`^${created.length} new, ${skipped.length} same, 1 failed · 1 queued$`),
+    );
     assert.equal(c.caught.messages.length, 0, "per-order failures never reach catch nodes");
   });
 

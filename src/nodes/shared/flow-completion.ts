@@ -7,7 +7,9 @@
  * `_msgid` is followed too, so "settled" means: every node the message reached is done with it.
  *
  * `magento-order-in` uses this to store its cursor only after the pages before it are done
- * downstream: a crash then re-pulls unfinished pages instead of skipping them.
+ * downstream: a crash then re-pulls unfinished pages instead of skipping them. A node that
+ * ended with `done(err)` is a failure of the page, unless the error says the orders are in a
+ * sync queue (`queuedError`): then the page is done with too.
  */
 import type { NodeAPI } from "node-red";
 
@@ -19,7 +21,26 @@ interface Delivery {
 interface Tracked {
   pending: number;
   inTransit: Map<string, number>;
-  waiters: Array<() => void>;
+  waiters: Array<(outcome: PageOutcome) => void>;
+  /** The first error a node ended with that did not queue the orders. */
+  failure?: unknown;
+}
+
+/** How the flow ended with a message: `failure` is set when a node failed it without queuing its orders. */
+export interface PageOutcome {
+  failure?: unknown;
+}
+
+const QUEUED = Symbol.for("@orderbridge/node-red-order-sync/queued");
+
+/** Marks an error whose orders are all in a durable sync queue: it does not hold the cursor. */
+export function queuedError<E extends Error>(err: E): E {
+  (err as unknown as Record<symbol, boolean>)[QUEUED] = true;
+  return err;
+}
+
+export function isQueuedError(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as Record<symbol, unknown>)[QUEUED] === true;
 }
 
 type Hooks = {
@@ -29,6 +50,8 @@ type Hooks = {
 
 export class FlowCompletion {
   private readonly tracked = new Map<string, Tracked>();
+  /** Outcomes of messages that finished before anyone asked (read once by `settled`). */
+  private readonly finished = new Map<string, PageOutcome>();
   private readonly hooks: Hooks | undefined;
   private readonly label: string;
 
@@ -59,7 +82,12 @@ export class FlowCompletion {
       const node = e.destination?.node as { _expectedDoneCount?: unknown } | undefined;
       if (node?._expectedDoneCount === 0) this.finish(e.msg); // never calls done()
     });
-    this.hooks.add(`onComplete.${this.label}`, (event) => this.finish((event as Delivery).msg));
+    this.hooks.add(`onComplete.${this.label}`, (event) => {
+      const e = event as Delivery & { error?: unknown };
+      const t = this.of(e.msg);
+      if (t && e.error && !isQueuedError(e.error)) t.failure ??= e.error;
+      this.finish(e.msg);
+    });
   }
 
   /** Whether the runtime can tell (the hooks API exists). */
@@ -75,14 +103,20 @@ export class FlowCompletion {
   }
 
   /** Resolves once every node the message reached is done with it (at once for an untracked id). */
-  settled(id: string): Promise<void> {
+  settled(id: string): Promise<PageOutcome> {
     // Let the hooks of the send that just happened run first.
     return new Promise((resolve) =>
       setImmediate(() => {
+        const finished = this.finished.get(id);
+        if (finished) {
+          this.finished.delete(id);
+          resolve(finished);
+          return;
+        }
         const t = this.tracked.get(id);
         if (!t || t.pending <= 0) {
           this.tracked.delete(id);
-          resolve();
+          resolve(t?.failure !== undefined ? { failure: t.failure } : {});
         } else t.waiters.push(resolve);
       }),
     );
@@ -92,6 +126,7 @@ export class FlowCompletion {
     this.hooks?.remove(`*.${this.label}`);
     for (const t of this.tracked.values()) t.waiters.splice(0);
     this.tracked.clear();
+    this.finished.clear();
   }
 
   private of(msg: Delivery["msg"]): Tracked | undefined {
@@ -105,6 +140,9 @@ export class FlowCompletion {
     t.pending -= 1;
     if (t.pending > 0) return;
     this.tracked.delete(msg?._msgid as string);
-    for (const wake of t.waiters.splice(0)) wake();
+    const outcome: PageOutcome = t.failure !== undefined ? { failure: t.failure } : {};
+    const waiters = t.waiters.splice(0);
+    if (waiters.length === 0) this.finished.set(msg?._msgid as string, outcome);
+    for (const wake of waiters) wake(outcome);
   }
 }

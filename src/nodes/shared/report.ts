@@ -1,8 +1,8 @@
 import type { Node, NodeStatus } from "node-red";
 import { redact } from "../../sync/secrets";
 
-/** Status text must stay short (Node-RED convention: under ~20-30 chars). */
-const MAX_STATUS = 32;
+/** Status text must stay short (Node-RED convention: a few words; counts and the queue length fit in 40). */
+const MAX_STATUS = 40;
 
 export function errorText(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
