@@ -15,7 +15,9 @@ export type PullTrigger =
   | { kind: "since"; since: OrderCursor }
   | { kind: "reset" }
   | { kind: "ids"; entityIds: number[]; incrementIds: string[] }
-  | { kind: "webhook"; order?: unknown; entityId: number };
+  | { kind: "webhook"; order?: unknown; entityId: number }
+  /** Only what the sync queues hold and is due (the sidebar's "sync again" on queued orders). */
+  | { kind: "queue" };
 
 const positiveId = z.coerce.number().int().positive();
 const idList = z.array(positiveId).min(1);
@@ -35,6 +37,7 @@ const triggerPayload = z.looseObject({
     .optional(),
   order: z.looseObject({ entity_id: positiveId }).optional(),
   entity_id: positiveId.optional(),
+  retryQueue: z.boolean().optional(),
 });
 
 export class TriggerError extends Error {
@@ -64,6 +67,7 @@ export function triggerOf(payload: unknown): PullTrigger {
     }
   }
   if (p.reset) return { kind: "reset" };
+  if (p.retryQueue) return { kind: "queue" };
   return { kind: "incremental" };
 }
 
@@ -122,6 +126,10 @@ export async function runPull(
       return summary;
     }
     // A partial webhook body: fetch the order itself rather than guessing the rest.
+  }
+  if (trigger.kind === "queue") {
+    summary.cursor = await cursors.load();
+    return summary;
   }
   if (trigger.kind === "webhook" || trigger.kind === "ids") {
     const selection =

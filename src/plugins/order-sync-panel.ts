@@ -9,6 +9,8 @@ import type { Request, RequestHandler, Response } from "express";
 import type { NodeAPI, NodeDef } from "node-red";
 import { syncActions, syncTargets, type SyncAction, type SyncTarget } from "../sync/result";
 import { syncLog, type SyncLog, type SyncLogEntry } from "../sync/sync-log";
+import { queueRegistry, type QueueRegistry } from "../sync/queue-registry";
+import type { QueueEntry, QueueState } from "../sync/sync-queue";
 
 export const PLUGIN_ID = "orderbridge-order-sync";
 export const COMMS_TOPIC = "orderbridge/sync";
@@ -16,6 +18,9 @@ export const ROUTES = {
   results: "/orderbridge/sync/results",
   intakes: "/orderbridge/sync/intakes",
   again: "/orderbridge/sync/again",
+  queue: "/orderbridge/sync/queue",
+  queueAgain: "/orderbridge/sync/queue/again",
+  queueDismiss: "/orderbridge/sync/queue/dismiss",
 } as const;
 const INTAKE_TYPE = "magento-order-in";
 const MAX_ORDERS = 500;
@@ -170,6 +175,107 @@ export function syncAgain(
   return sent;
 }
 
+/** A queue entry as the panel shows it: with the node that holds it. */
+export interface QueueRow extends QueueEntry {
+  nodeId: string;
+  nodeName: string;
+  nodeType: string;
+}
+
+const queueStates: readonly QueueState[] = ["pending", "retrying", "attention"];
+
+/** Every queued order of every target node, those needing attention first, then the latest failures. */
+export function queueRows(
+  registry: QueueRegistry,
+  q: { target?: SyncTarget; state?: QueueState; search?: string; limit?: number } = {},
+): { entries: QueueRow[]; counts: Record<QueueState, number> } {
+  const counts: Record<QueueState, number> = { pending: 0, retrying: 0, attention: 0 };
+  const needle = q.search?.trim().toLowerCase() ?? "";
+  const rows: QueueRow[] = [];
+  for (const owner of registry.owners()) {
+    for (const e of owner.queue.entries()) {
+      if (q.target && e.target !== q.target) continue;
+      if (
+        needle &&
+        ![e.incrementId, e.orderId].some((v) => v !== null && String(v).toLowerCase().includes(needle))
+      )
+        continue;
+      counts[e.state] += 1;
+      if (q.state && e.state !== q.state) continue;
+      rows.push({ ...e, nodeId: owner.nodeId, nodeName: owner.name, nodeType: owner.nodeType });
+    }
+  }
+  rows.sort(
+    (a, b) =>
+      Number(b.state === "attention") - Number(a.state === "attention") || b.lastFailedAt - a.lastFailedAt,
+  );
+  const limit = Math.max(1, Math.min(MAX_ORDERS, Math.floor(Number(q.limit) || 300)));
+  return { entries: rows.slice(0, limit), counts };
+}
+
+function cleanItems(raw: unknown): Array<{ nodeId: string; key: string }> {
+  if (!Array.isArray(raw) || raw.length === 0)
+    throw new SyncAgainError("Choose at least one queued order.", 400);
+  if (raw.length > MAX_ORDERS) {
+    throw new SyncAgainError(`Choose at most ${MAX_ORDERS} queued orders at once (got ${raw.length}).`, 400);
+  }
+  return raw.map((item: { nodeId?: unknown; key?: unknown }, i) => {
+    if (typeof item?.nodeId !== "string" || typeof item?.key !== "string" || !/^(id|inc):./.test(item.key)) {
+      throw new SyncAgainError(`Queued order ${i + 1} needs a node id and a queue key.`, 400);
+    }
+    return { nodeId: item.nodeId, key: item.key };
+  });
+}
+
+export interface QueueActionResult {
+  /** Entries found and changed. */
+  changed: number;
+  /** magento-order-in nodes asked to pull the orders again now. */
+  intakes: string[];
+  /** Entries no running magento-order-in can pull (they wait until one is deployed). */
+  unassigned: number;
+}
+
+/**
+ * "Sync again" (due now, and the intakes that pull them run at once) or "dismiss" (the entries
+ * go) for queued orders.
+ */
+export async function queueAction(
+  RED: PanelRED,
+  registry: QueueRegistry,
+  action: "again" | "dismiss",
+  body: { items?: unknown },
+): Promise<QueueActionResult> {
+  const items = cleanItems(body.items);
+  const byNode = new Map<string, string[]>();
+  for (const { nodeId, key } of items) byNode.set(nodeId, [...(byNode.get(nodeId) ?? []), key]);
+  const result: QueueActionResult = { changed: 0, intakes: [], unassigned: 0 };
+  const intakes = new Set<string>();
+  for (const [nodeId, keys] of byNode) {
+    const owner = registry.owner(nodeId);
+    if (!owner) throw new SyncAgainError("That node is not deployed any more (or is disabled).", 404);
+    if (action === "dismiss") {
+      result.changed += await owner.queue.dismiss(keys);
+      continue;
+    }
+    for (const key of keys) {
+      const entry = owner.queue.get(key);
+      if (!entry) continue;
+      const intake = registry.intakeFor(entry);
+      if (intake) intakes.add(intake);
+      else result.unassigned += 1;
+    }
+    result.changed += await owner.queue.again(keys);
+  }
+  for (const id of intakes) {
+    const node = RED.nodes.getNode(id);
+    if (!node) continue;
+    node.receive({ payload: { retryQueue: true }, topic: "sync queue" });
+    result.intakes.push(id);
+  }
+  return result;
+}
+
 function one(value: unknown): string | undefined {
   const v = Array.isArray(value) ? value[0] : value;
   return typeof v === "string" && v !== "" ? v : undefined;
@@ -186,6 +292,7 @@ function readQuery(q: Request["query"]) {
     search: one(q.search)?.slice(0, 100),
     limit: Number(one(q.limit)) || undefined,
     history: one(q.history) === "1" || one(q.history) === "true",
+    problems: one(q.problems) === "1" || one(q.problems) === "true",
   };
 }
 
@@ -195,7 +302,11 @@ export interface Installed {
 }
 
 /** Adds the admin routes and the editor notifications. Called once from the plugin's `onadd`. */
-export function install(RED: PanelRED, log: SyncLog = syncLog): Installed {
+export function install(
+  RED: PanelRED,
+  log: SyncLog = syncLog,
+  registry: QueueRegistry = queueRegistry,
+): Installed {
   const read: RequestHandler = RED.auth.needsPermission("orderbridge.read");
   const write: RequestHandler = RED.auth.needsPermission("orderbridge.write");
 
@@ -223,6 +334,37 @@ export function install(RED: PanelRED, log: SyncLog = syncLog): Installed {
     }
   });
 
+  RED.httpAdmin.get(ROUTES.queue, read, (req: Request, res: Response) => {
+    const q = readQuery(req.query);
+    const state = one(req.query.state);
+    res.json(
+      queueRows(registry, {
+        target: q.target,
+        state: queueStates.includes(state as QueueState) ? (state as QueueState) : undefined,
+        search: q.search,
+        limit: q.limit,
+      }),
+    );
+  });
+
+  for (const action of ["again", "dismiss"] as const) {
+    const route = action === "again" ? ROUTES.queueAgain : ROUTES.queueDismiss;
+    RED.httpAdmin.post(route, write, (req: Request, res: Response) => {
+      queueAction(RED, registry, action, (req.body ?? {}) as { items?: unknown }).then(
+        (result) => {
+          RED.log.info(
+            `Order sync: ${action === "again" ? "retrying" : "dismissed"} ${result.changed} queued order(s)`,
+          );
+          res.json({ ok: true, ...result });
+        },
+        (err: unknown) => {
+          const status = err instanceof SyncAgainError ? err.status : 500;
+          res.status(status).json({ ok: false, error: err instanceof Error ? err.message : String(err) });
+        },
+      );
+    });
+  }
+
   let timer: NodeJS.Timeout | undefined;
   let intakesChanged = false;
   const notify = (intakes = false) => {
@@ -236,6 +378,7 @@ export function install(RED: PanelRED, log: SyncLog = syncLog): Installed {
     timer.unref?.();
   };
   const unsubscribe = log.subscribe(() => notify());
+  const unsubscribeQueues = registry.subscribe(() => notify());
   // A deploy may add, remove or disable intake nodes: editors refresh their intake picker.
   const onFlowsStarted = () => notify(true);
   RED.events.on("flows:started", onFlowsStarted);
@@ -243,6 +386,7 @@ export function install(RED: PanelRED, log: SyncLog = syncLog): Installed {
   return {
     uninstall() {
       unsubscribe();
+      unsubscribeQueues();
       RED.events.removeListener("flows:started", onFlowsStarted);
       if (timer) clearTimeout(timer);
       timer = undefined;

@@ -35,6 +35,8 @@ export interface SyncLogQuery {
   limit?: number;
   /** Every recorded result (newest first) instead of the latest one per order and target. */
   history?: boolean;
+  /** Only results that need someone: failed, or held with an error (`mismatch`, `conflict`). */
+  problems?: boolean;
 }
 
 export type SyncLogEvent = { kind: "recorded"; entries: SyncLogEntry[] } | { kind: "cleared" };
@@ -165,16 +167,26 @@ export class SyncLog {
       const e = source[i];
       if (q.target && e.target !== q.target) continue;
       if (actions && !actions.has(e.action)) continue;
+      if (q.problems && !isProblem(e)) continue;
       if (needle && !matches(e, needle)) continue;
       out.push(copy(e));
     }
     return out;
   }
 
-  /** Latest entries per action, for the panel's header. */
-  counts(target?: SyncTarget): Record<SyncAction, number> {
-    const counts = Object.fromEntries(syncActions.map((a) => [a, 0])) as Record<SyncAction, number>;
-    for (const e of this.latest.values()) if (!target || e.target === target) counts[e.action] += 1;
+  /**
+   * Latest entries per action, for the panel's header; `held` counts results that carry an error
+   * without having failed (a sale held for `mismatch` or `conflict`), apart from their action.
+   */
+  counts(target?: SyncTarget): Record<SyncAction | "held", number> {
+    const counts = Object.fromEntries([...syncActions, "held"].map((a) => [a, 0])) as Record<
+      SyncAction | "held",
+      number
+    >;
+    for (const e of this.latest.values()) {
+      if (target && e.target !== target) continue;
+      counts[e.error && e.action !== "failed" ? "held" : e.action] += 1;
+    }
     return counts;
   }
 
@@ -200,6 +212,11 @@ export class SyncLog {
       }
     }
   }
+}
+
+/** Failed, or held in the target with an error. */
+export function isProblem(r: SyncResult): boolean {
+  return r.action === "failed" || r.error !== undefined;
 }
 
 function copy(e: SyncLogEntry): SyncLogEntry {

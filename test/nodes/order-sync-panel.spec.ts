@@ -149,8 +149,11 @@ describe("order-sync-panel plugin (runtime half)", function () {
     registered[0].def.onadd?.();
     assert.deepEqual(routes.sort(), [
       `GET ${ROUTES.intakes}`,
+      `GET ${ROUTES.queue}`,
       `GET ${ROUTES.results}`,
       `POST ${ROUTES.again}`,
+      `POST ${ROUTES.queueAgain}`,
+      `POST ${ROUTES.queueDismiss}`,
     ]);
   });
 
@@ -180,6 +183,9 @@ describe("order-sync-panel plugin (runtime half)", function () {
       [`GET ${ROUTES.results}`]: "orderbridge.read",
       [`GET ${ROUTES.intakes}`]: "orderbridge.read",
       [`POST ${ROUTES.again}`]: "orderbridge.write",
+      [`GET ${ROUTES.queue}`]: "orderbridge.read",
+      [`POST ${ROUTES.queueAgain}`]: "orderbridge.write",
+      [`POST ${ROUTES.queueDismiss}`]: "orderbridge.write",
     });
   });
 
@@ -195,7 +201,14 @@ describe("order-sync-panel plugin (runtime half)", function () {
     const all = await helper.request().get(ROUTES.results).expect(200);
     assert.equal(all.body.entries.length, 3);
     assert.equal(all.body.seq, 3);
-    assert.deepEqual(all.body.counts, { created: 1, updated: 0, unchanged: 0, skipped: 1, failed: 1 });
+    assert.deepEqual(all.body.counts, {
+      created: 1,
+      updated: 0,
+      unchanged: 0,
+      skipped: 1,
+      failed: 1,
+      held: 0,
+    });
     assert.deepEqual(all.body.entries[0].source, { nodeId: "sf", nodeType: "salesforce-order-out" });
 
     const failed = await helper.request().get(ROUTES.results).query({ action: "failed" }).expect(200);

@@ -46,13 +46,14 @@ describe("sync log (the Order sync panel's record of recent results)", () => {
     const history = log.query({ history: true });
     assert.equal(history.length, 4);
     assert.equal(history[3].action, "failed", "the first failure is still in the history");
-    assert.deepEqual(log.counts(), { created: 2, updated: 1, unchanged: 0, skipped: 0, failed: 0 });
+    assert.deepEqual(log.counts(), { created: 2, updated: 1, unchanged: 0, skipped: 0, failed: 0, held: 0 });
     assert.deepEqual(log.counts("salesforce"), {
       created: 1,
       updated: 0,
       unchanged: 0,
       skipped: 0,
       failed: 0,
+      held: 0,
     });
   });
 
