@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { lineItems, type MagentoOrder } from "../../src/magento/schema";
 import { DailyLimitError, SetupError } from "../../src/salesforce/errors";
 import type { PushSummary } from "../../src/salesforce/order-pusher";
-import type { SalesforceSimulator } from "../../src/sandbox/salesforce";
+import type { FaultOptions, SalesforceSimulator } from "../../src/sandbox/salesforce";
 import {
   apiCallsOf,
   byKey,
@@ -29,6 +29,22 @@ function actions(summary: PushSummary): Record<string, number> {
 
 function commented(order: MagentoOrder): number {
   return (order.status_histories ?? []).filter((h) => (h.comment ?? "").trim() !== "").length;
+}
+
+/** 120 orders pushed through seeded faults (8 attempts): every one created once, as in Magento. */
+async function createdThroughFaults(faults: FaultOptions, ordersSeed: number): Promise<SalesforceSimulator> {
+  const sim = await simulator();
+  sim.setFaults(faults);
+  const list = orders(120, ordersSeed);
+  const summary = await pusher(sim, {
+    batchSize: 40,
+    retry: { attempts: 8, baseDelayMs: 5, maxDelayMs: 20 },
+  }).push(list);
+  sim.setFaults(undefined);
+  assert.deepEqual(actions(summary), { created: 120 }, JSON.stringify(summary.failures.slice(0, 2)));
+  assert.equal(sim.db.count("Order"), 120, "no duplicates after retried writes");
+  assertInSalesforce(sim, list, () => "Draft");
+  return sim;
 }
 
 /** Checks every order against Salesforce, from the Magento data (not from the mapping code). */
@@ -406,18 +422,8 @@ describe("Salesforce order push (OrderPusher against the simulator)", function (
   });
 
   it("retries concurrent limits hitting lookups, catalog queries and writes alike; no order fails", async () => {
-    const sim = await simulator();
-    sim.setFaults({ rate: 0.3, kinds: ["concurrent_limit"], seed: 5 });
-    const list = orders(120, 15);
-    const summary = await pusher(sim, {
-      batchSize: 40,
-      retry: { attempts: 8, baseDelayMs: 5, maxDelayMs: 20 },
-    }).push(list);
-    sim.setFaults(undefined);
-    assert.deepEqual(actions(summary), { created: 120 }, JSON.stringify(summary.failures.slice(0, 2)));
+    const sim = await createdThroughFaults({ rate: 0.3, kinds: ["concurrent_limit"], seed: 5 }, 15);
     assert.ok((sim.counters["fault.concurrent_limit"] ?? 0) >= 3, JSON.stringify(sim.counters));
-    assert.equal(sim.db.count("Order"), 120, "no duplicates after retried writes");
-    assertInSalesforce(sim, list, () => "Draft");
   });
 
   it("a concurrent limit that does not clear ends the run without naming the daily limit", async () => {
@@ -439,23 +445,12 @@ describe("Salesforce order push (OrderPusher against the simulator)", function (
   });
 
   it("retries lock conflicts, 5xx and dropped connections on writes until every order is in", async () => {
-    const sim = await simulator();
-    sim.setFaults({
-      rate: 0.35,
-      kinds: ["unable_to_lock_row", "record_error", "500", "503", "reset"],
-      seed: 8,
-    });
-    const list = orders(120, 12);
-    const summary = await pusher(sim, {
-      batchSize: 40,
-      retry: { attempts: 8, baseDelayMs: 5, maxDelayMs: 20 },
-    }).push(list);
-    sim.setFaults(undefined);
-    assert.deepEqual(actions(summary), { created: 120 }, JSON.stringify(summary.failures.slice(0, 2)));
+    const sim = await createdThroughFaults(
+      { rate: 0.35, kinds: ["unable_to_lock_row", "record_error", "500", "503", "reset"], seed: 8 },
+      12,
+    );
     const faults = Object.entries(sim.counters).filter(([k]) => k.startsWith("fault."));
     assert.ok(faults.length >= 3, JSON.stringify(faults));
-    assert.equal(sim.db.count("Order"), 120, "no duplicates after retried writes");
-    assertInSalesforce(sim, list, () => "Draft");
   });
 
   it("in a multi-currency org writes each order in its currency with a price per currency", async () => {
