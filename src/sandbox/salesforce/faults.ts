@@ -4,7 +4,7 @@
  * - "500" / "503": the request is not processed; 500 UNKNOWN_EXCEPTION / 503 SERVER_UNAVAILABLE;
  * - "request_limit": not processed; 403 REQUEST_LIMIT_EXCEEDED, the daily limit's message;
  * - "concurrent_limit": not processed; 403 REQUEST_LIMIT_EXCEEDED, the message of the limit on
- *   concurrent long-running requests (clears within seconds on a real org);
+ *   concurrent long-running requests (on a real org it clears as those requests finish);
  * - "slow": processed after `slowMs` (default 2000 ms);
  * - "reset": processed, then the connection is dropped without a response (the write is
  *   committed but the client never learns it: what idempotent keys are for);
