@@ -234,6 +234,10 @@ export function fromRequestError(err: unknown, call: string): MagentoError {
         hint: "Use the final address (usually https://…) as the base URL.",
       });
     }
+    if (status === 429) {
+      const honoured = e.response.headers?.["retry-after"] !== undefined;
+      return rateLimited(call, e.response.data, retriesOf(err), honoured);
+    }
     const serverMessage = describeErrorBody(e.response.data) ?? (e.response.statusText || undefined);
     return new MagentoError({
       code: `http_${status}`,
@@ -257,6 +261,38 @@ export function fromRequestError(err: unknown, call: string): MagentoError {
     call,
     summary: `the server could not be reached or dropped the connection (${e.message || e.code || "unknown error"})`,
   });
+}
+
+/** Retries the shared policy made before giving up (axios-retry keeps the count on the request config). */
+function retriesOf(err: unknown): number {
+  const state = (err as { config?: Record<string, unknown> } | null)?.config?.["axios-retry"];
+  const count = (state as { retryCount?: unknown } | undefined)?.retryCount;
+  return typeof count === "number" ? count : 0;
+}
+
+/**
+ * 429 Too Many Requests: Magento, or the web server or CDN in front of it, is rate-limiting.
+ * Its page (often HTML from the proxy) is not quoted: only Magento's own JSON message is.
+ */
+function rateLimited(call: string, body: unknown, retries: number, retryAfter: boolean): MagentoError {
+  const said = isHtml(body) ? undefined : describeErrorBody(body);
+  const retried =
+    retries > 0
+      ? `; the request was retried ${retries} ${retries === 1 ? "time" : "times"} ${retryAfter ? "honouring its Retry-After header" : "with backoff"}`
+      : "";
+  return new MagentoError({
+    code: "http_429",
+    call,
+    status: 429,
+    summary: `Magento is rate-limiting this client (Too Many Requests)${retried}`,
+    ...(said ? { serverMessage: said } : {}),
+    hint: "Lower the pace (a longer interval between runs, a smaller page size) or raise the shop's rate limit for this integration.",
+  });
+}
+
+function isHtml(body: unknown): boolean {
+  const text = Buffer.isBuffer(body) ? body.toString("utf8") : body;
+  return typeof text === "string" && text.trim().startsWith("<");
 }
 
 function optionalHint(hint: string | undefined): { hint?: string } {

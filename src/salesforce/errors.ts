@@ -1,10 +1,14 @@
 /**
  * What can go wrong talking to Salesforce, sorted by what the pack does about it
  * (reference/salesforce-rest.md §3, §6.3–§6.5):
- * - `limit`: 403 REQUEST_LIMIT_EXCEEDED — the org's daily API budget is spent. The run stops at
- *   once (no retry loop: every retry would spend more of a budget that is already gone).
- * - `transient`: UNABLE_TO_LOCK_ROW, 5xx (UNKNOWN_EXCEPTION, SERVER_UNAVAILABLE, ERROR_HTTP_5xx) and
- *   network failures — worth another attempt after a pause.
+ * - `limit`: 403 REQUEST_LIMIT_EXCEEDED "TotalRequests Limit exceeded." — the org's daily API
+ *   budget is spent. The run stops at once (no retry loop: every retry would spend more of a
+ *   budget that is already gone).
+ * - `transient`: UNABLE_TO_LOCK_ROW, 5xx (UNKNOWN_EXCEPTION, SERVER_UNAVAILABLE, ERROR_HTTP_5xx),
+ *   network failures, and REQUEST_LIMIT_EXCEEDED with any other message (too many long-running
+ *   requests at once: "ConcurrentPerOrgLongTxn Limit exceeded.", "ConcurrentRequests …", which
+ *   clear as those requests finish) — worth another attempt after a pause. The limits and their
+ *   messages are listed, with sources, in README.md in this folder ("Request limits").
  * - `login`: the token endpoint refused the credentials (OAuth `{error, error_description}`).
  * - `other`: a request Salesforce will refuse again (bad field, validation rule, …).
  * Every message passes through `redact` (src/sync/secrets.ts) when it is built.
@@ -80,12 +84,25 @@ export function errorCodeOf(err: unknown): string | undefined {
   return undefined;
 }
 
+/** Salesforce's text for the daily API budget; composite subrequests put the code in front of it. */
+const dailyLimitText = /\bTotalRequests Limit exceeded/i;
+
+/**
+ * REQUEST_LIMIT_EXCEEDED is the daily budget only when Salesforce says TotalRequests. Another or
+ * an empty message counts as transient: a wrong guess then costs a few refused requests within
+ * the retry policy and ends in a message that does not name the daily limit, whereas taking a
+ * concurrent limit for the daily one stops the run for nothing and blames a budget that is not spent.
+ */
+function requestLimitKind(err: unknown): FailureKind {
+  return dailyLimitText.test(messageOf(err)) ? "limit" : "transient";
+}
+
 /** What kind of failure this is; see the module comment. */
 export function failureKind(err: unknown): FailureKind {
   if (err instanceof SalesforceError) return err.kind;
   const e = (err ?? {}) as LooseError;
   const code = errorCodeOf(err);
-  if (code === "REQUEST_LIMIT_EXCEEDED") return "limit";
+  if (code === "REQUEST_LIMIT_EXCEEDED") return requestLimitKind(err);
   if (code && (TRANSIENT_CODES.has(code) || /^ERROR_HTTP_(5\d\d|429|420)$/.test(code))) return "transient";
   if (typeof e.code === "string" && NETWORK_CODES.has(e.code)) return "transient";
   if (e.name === "FetchError" || e.name === "AbortError") return "transient";
@@ -133,6 +150,23 @@ export function dailyLimitError(err: unknown, usage?: { used: number; limit: num
   );
 }
 
+/** A REQUEST_LIMIT_EXCEEDED that is not the daily limit (see `requestLimitKind`). */
+export function isShortLivedLimit(err: unknown): boolean {
+  return errorCodeOf(err) === "REQUEST_LIMIT_EXCEEDED" && failureKind(err) === "transient";
+}
+
+/** A limit that is not the daily one still refused the request after every retry: stop, and say which. */
+export function shortLivedLimitError(err: unknown, attempts: number): SalesforceError {
+  return new SalesforceError(
+    "REQUEST_LIMIT_EXCEEDED",
+    `Salesforce refused the request ${attempts} times in a row for a request limit that is not the daily API limit, ` +
+      `usually too many long-running requests running in the org at once (it clears as they finish). ` +
+      `The run was stopped; orders not yet sent will sync on the next run. Salesforce said: ${messageOf(err) || "no message"}`,
+    "transient",
+    { cause: err },
+  );
+}
+
 /** An OAuth token endpoint refusal, in a sentence naming the grant and what to check. */
 export function loginError(mode: string, err: unknown): SalesforceError {
   const e = (err ?? {}) as LooseError;
@@ -155,14 +189,15 @@ export function loginError(mode: string, err: unknown): SalesforceError {
 
 /**
  * A read (query) failed. jsforce has already retried it on 5xx and network errors
- * (reference §6.5), so it is not retried again: the failure ends the run (kind `other`),
- * except the daily limit, which keeps its own kind.
+ * (reference §6.5), so it is not retried again: the failure ends the run (kind `other`).
+ * REQUEST_LIMIT_EXCEEDED keeps its kind: the daily limit stops the run, and jsforce does not
+ * retry a 403, so any other request limit is left to the caller's retry.
  */
 export function readError(err: unknown, what: string): SalesforceError {
   if (err instanceof SalesforceError) return err;
   const kind = failureKind(err);
-  if (kind === "limit")
-    return new SalesforceError("REQUEST_LIMIT_EXCEEDED", describeError(err), "limit", { cause: err });
+  if (errorCodeOf(err) === "REQUEST_LIMIT_EXCEEDED")
+    return new SalesforceError("REQUEST_LIMIT_EXCEEDED", describeError(err), kind, { cause: err });
   const code = errorCodeOf(err) ?? "read_failed";
   // jsforce reading a body that is not what the API sends fails inside itself with a TypeError.
   const shown =

@@ -23,15 +23,25 @@
  * Failures: a record error fails only the order that owns the record. UNABLE_TO_LOCK_ROW,
  * 5xx and network failures of a write are retried by re-running the round for the orders
  * concerned after a backoff (a fresh lookup first, so a write whose answer was lost is not
- * repeated blindly); reads are not retried here because jsforce already retries GETs.
- * REQUEST_LIMIT_EXCEEDED stops the run at once. Session expiry is handled by the session.
+ * repeated blindly); reads are not retried here because jsforce already retries GETs, except
+ * for a request limit that is not the daily one, which jsforce does not retry (a 403): it is
+ * transient like a 5xx. The daily limit (REQUEST_LIMIT_EXCEEDED "TotalRequests …") stops the run
+ * at once. Session expiry is handled by the session.
  */
 import { orderIdentity, orderLabel, validateOrder, type MagentoOrder } from "../magento/schema";
 import { retryDelayMs } from "../sync/retry";
 import type { SyncAction, SyncError, SyncResult } from "../sync/result";
 import { Catalog, needKey, type CatalogNeed } from "./catalog";
 import { recordErrorText, runSteps, type Rec, type RecordError, type Step } from "./composite";
-import { SalesforceError, dailyLimitError, describeError, failureKind, readError } from "./errors";
+import {
+  SalesforceError,
+  dailyLimitError,
+  describeError,
+  failureKind,
+  isShortLivedLimit,
+  readError,
+  shortLivedLimitError,
+} from "./errors";
 import {
   contentHash,
   mapOrder,
@@ -427,6 +437,8 @@ export class OrderPusher {
   /** Errors that end the whole push, in the form the node reports. */
   private fatal(err: unknown): Error {
     if (failureKind(err) === "limit") return dailyLimitError(err, this.session.lastApiUsage());
+    // A transient error reaches this point once its retries are spent.
+    if (isShortLivedLimit(err)) return shortLivedLimitError(err, Math.max(1, this.settings.retry.attempts));
     if (err instanceof Error && err.name === "AbortError") return err;
     if (err instanceof SalesforceError) return err;
     return new SalesforceError(

@@ -14,7 +14,8 @@
  *   refresh function stops that loop after three refreshes within 30 seconds.
  * - jsforce retries GET/PUT/DELETE on 5xx and network errors itself (5 tries, ~15 s) but never
  *   POST/PATCH; the pusher's own retry (order-pusher.ts) covers the writes and does not retry
- *   the reads again.
+ *   the reads again, except after a 403 REQUEST_LIMIT_EXCEEDED that is not the daily limit
+ *   (errors.ts), which jsforce does not retry.
  */
 import { Connection } from "jsforce";
 import type { KeyObject } from "node:crypto";

@@ -152,6 +152,27 @@ describe("Magento client against the simulator (src/sandbox/magento)", function 
     });
   }
 
+  it("a 429 that outlasts the retries says Magento is rate-limiting and how often it was retried", async () => {
+    sim.setFaults({ rate: 1, kinds: ["429"], retryAfterSeconds: 0 });
+    const waits: (number | undefined)[] = [];
+    const c = client({
+      retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
+      retryOptions: { onRetry: (e) => waits.push(e.retryAfterMs) },
+    });
+    const err = await c.searchOrders({ pageSize: 10, currentPage: 1 }).then(
+      () => assert.fail("expected a 429"),
+      (e: unknown) => e as MagentoError,
+    );
+    assert.ok(err instanceof MagentoError);
+    assert.equal(err.code, "http_429");
+    assert.equal(err.transient, true, "the next run tries again");
+    assert.deepEqual(waits, [0, 0], "Retry-After was read before each retry");
+    assert.match(err.message, /Magento is rate-limiting this client/);
+    assert.match(err.message, /retried 2 times honouring its Retry-After header/);
+    assert.match(err.message, /Lower the pace .* raise the shop's rate limit/);
+    assert.doesNotMatch(err.message, /maintenance/);
+  });
+
   it("fetches chosen orders by entity id and increment id, and names those not found", async () => {
     const c = client();
     const some = [...sim.orders.values()].slice(0, 120);

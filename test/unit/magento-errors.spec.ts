@@ -150,6 +150,31 @@ describe("Magento errors (magento/errors.ts)", () => {
       assert.match(tls.message, /TLS certificate/);
     });
 
+    it("says a 429 is rate limiting, with the retries made, even when a proxy sent an HTML page", () => {
+      const page = "<html><head><title>429 Too Many Requests</title></head><body>nginx</body></html>";
+      const err = fromRequestError(
+        { ...httpFailure(429, page, { "retry-after": "30" }), config: { "axios-retry": { retryCount: 4 } } },
+        "GET /V1/orders",
+      );
+      assert.equal(err.code, "http_429");
+      assert.equal(err.transient, true);
+      assert.match(
+        err.message,
+        /^Magento GET \/V1\/orders failed \(HTTP 429\): Magento is rate-limiting this client \(Too Many Requests\); the request was retried 4 times honouring its Retry-After header\. Lower the pace .* or raise the shop's rate limit/,
+      );
+      assert.doesNotMatch(err.message, /maintenance|base URL|proxy/);
+    });
+
+    it("keeps other statuses' messages: an HTML 503 still points at the base URL, a proxy or maintenance", () => {
+      const page = "<html><head><title>503 Service Unavailable</title></head></html>";
+      const err = fromRequestError(httpFailure(503, page), "GET /V1/orders");
+      assert.match(
+        err.message,
+        /HTML page instead of JSON \("503 Service Unavailable"\) — check the base URL/,
+      );
+      assert.doesNotMatch(err.message, /rate-limiting/);
+    });
+
     it("tells a redirect apart and advises the final URL", () => {
       const err = fromRequestError(
         httpFailure(301, "", { location: "https://shop.example.com/rest/default/V1/orders?x=1" }),

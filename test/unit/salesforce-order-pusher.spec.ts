@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { lineItems, type MagentoOrder } from "../../src/magento/schema";
 import { DailyLimitError, SetupError } from "../../src/salesforce/errors";
 import type { PushSummary } from "../../src/salesforce/order-pusher";
-import type { SalesforceSimulator } from "../../src/sandbox/salesforce";
+import type { FaultOptions, SalesforceSimulator } from "../../src/sandbox/salesforce";
 import {
   apiCallsOf,
   byKey,
@@ -29,6 +29,22 @@ function actions(summary: PushSummary): Record<string, number> {
 
 function commented(order: MagentoOrder): number {
   return (order.status_histories ?? []).filter((h) => (h.comment ?? "").trim() !== "").length;
+}
+
+/** 120 orders pushed through seeded faults (8 attempts): every one created once, as in Magento. */
+async function createdThroughFaults(faults: FaultOptions, ordersSeed: number): Promise<SalesforceSimulator> {
+  const sim = await simulator();
+  sim.setFaults(faults);
+  const list = orders(120, ordersSeed);
+  const summary = await pusher(sim, {
+    batchSize: 40,
+    retry: { attempts: 8, baseDelayMs: 5, maxDelayMs: 20 },
+  }).push(list);
+  sim.setFaults(undefined);
+  assert.deepEqual(actions(summary), { created: 120 }, JSON.stringify(summary.failures.slice(0, 2)));
+  assert.equal(sim.db.count("Order"), 120, "no duplicates after retried writes");
+  assertInSalesforce(sim, list, () => "Draft");
+  return sim;
 }
 
 /** Checks every order against Salesforce, from the Magento data (not from the mapping code). */
@@ -371,24 +387,70 @@ describe("Salesforce order push (OrderPusher against the simulator)", function (
     assert.equal(sim.counters["limit.exceeded"], 1, "no retry loop");
   });
 
-  it("retries lock conflicts, 5xx and dropped connections on writes until every order is in", async () => {
+  it("stops at once with the daily-limit message when Salesforce answers TotalRequests, without retrying", async () => {
     const sim = await simulator();
-    sim.setFaults({
-      rate: 0.35,
-      kinds: ["unable_to_lock_row", "record_error", "500", "503", "reset"],
-      seed: 8,
+    const push = pusher(sim);
+    await push.checkSetup();
+    sim.setFaults({ rate: 1, kinds: ["request_limit"] });
+    await assert.rejects(push.push(orders(10, 6)), (err: unknown) => {
+      assert.ok(err instanceof DailyLimitError, String(err));
+      assert.match(err.message, /daily API request limit is reached.*TotalRequests Limit exceeded/);
+      return true;
     });
-    const list = orders(120, 12);
-    const summary = await pusher(sim, {
-      batchSize: 40,
-      retry: { attempts: 8, baseDelayMs: 5, maxDelayMs: 20 },
-    }).push(list);
-    sim.setFaults(undefined);
-    assert.deepEqual(actions(summary), { created: 120 }, JSON.stringify(summary.failures.slice(0, 2)));
+    assert.equal(sim.counters["fault.request_limit"], 1, "no retry loop");
+  });
+
+  it("retries a concurrent request limit with backoff and creates every order once it clears", async () => {
+    const sim = await simulator();
+    const push = pusher(sim, { batchSize: 20 });
+    await push.checkSetup();
+    sim.setFaults({ rate: 1, kinds: ["concurrent_limit"] });
+    const waits: number[] = [];
+    const list = orders(40, 14);
+    const summary = await push.push(list, undefined, {
+      delay: (retry) => {
+        waits.push(retry);
+        // The long-running requests finish after the second wait: Salesforce accepts again.
+        if (waits.length === 2) sim.setFaults(undefined);
+        return 1;
+      },
+    });
+    assert.deepEqual(actions(summary), { created: 40 });
+    assert.deepEqual(waits, [1, 2], "the lookup was retried with the shared backoff");
+    assert.equal(sim.counters["fault.concurrent_limit"], 2);
+    assertInSalesforce(sim, list, () => "Draft");
+  });
+
+  it("retries concurrent limits hitting lookups, catalog queries and writes alike; no order fails", async () => {
+    const sim = await createdThroughFaults({ rate: 0.3, kinds: ["concurrent_limit"], seed: 5 }, 15);
+    assert.ok((sim.counters["fault.concurrent_limit"] ?? 0) >= 3, JSON.stringify(sim.counters));
+  });
+
+  it("a concurrent limit that does not clear ends the run without naming the daily limit", async () => {
+    const sim = await simulator();
+    sim.setFaults({ rate: 1, kinds: ["concurrent_limit"] });
+    await assert.rejects(
+      pusher(sim, { retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 } }).push(orders(5, 6)),
+      (err: unknown) => {
+        assert.ok(!(err instanceof DailyLimitError), String(err));
+        assert.doesNotMatch((err as Error).message, /daily API request limit is reached/);
+        assert.match(
+          (err as Error).message,
+          /refused the request 3 times in a row for a request limit that is not the daily API limit.*ConcurrentPerOrgLongTxn Limit exceeded/,
+        );
+        return true;
+      },
+    );
+    assert.equal(sim.counters["fault.concurrent_limit"], 3, "retried up to the policy's attempts");
+  });
+
+  it("retries lock conflicts, 5xx and dropped connections on writes until every order is in", async () => {
+    const sim = await createdThroughFaults(
+      { rate: 0.35, kinds: ["unable_to_lock_row", "record_error", "500", "503", "reset"], seed: 8 },
+      12,
+    );
     const faults = Object.entries(sim.counters).filter(([k]) => k.startsWith("fault."));
     assert.ok(faults.length >= 3, JSON.stringify(faults));
-    assert.equal(sim.db.count("Order"), 120, "no duplicates after retried writes");
-    assertInSalesforce(sim, list, () => "Draft");
   });
 
   it("in a multi-currency org writes each order in its currency with a price per currency", async () => {

@@ -1255,6 +1255,29 @@ describe("Salesforce simulator, through jsforce 3.10.16", () => {
       assert.deepEqual(res.body, fixture("salesforce-error-bodies")["403_REQUEST_LIMIT_EXCEEDED"]);
     });
 
+    it("concurrent_limit: 403 REQUEST_LIMIT_EXCEEDED naming the concurrent limit, the request not processed", async () => {
+      const s = await simulator();
+      const c = await login(s);
+      s.setFaults({ rate: 1, kinds: ["concurrent_limit"] });
+      const err = await rejection(c.create("Account", { Name: "Refused" }));
+      assert.equal(err.errorCode, "REQUEST_LIMIT_EXCEEDED");
+      assert.equal(err.message, "ConcurrentPerOrgLongTxn Limit exceeded.");
+      const res = await raw(s, "GET", "/services/data/v60.0/query?q=SELECT+Id+FROM+Account", {
+        token: c.accessToken as string,
+      });
+      assert.equal(res.status, 403);
+      assert.deepEqual(res.body, [
+        { message: "ConcurrentPerOrgLongTxn Limit exceeded.", errorCode: "REQUEST_LIMIT_EXCEEDED" },
+      ]);
+      s.setFaults(undefined);
+      assert.equal(
+        (await c.query("SELECT Id FROM Account")).totalSize,
+        0,
+        "the refused create wrote nothing",
+      );
+      assert.equal(s.counters["fault.concurrent_limit"], 2);
+    });
+
     it("adds latencyMs to every response", async () => {
       const s = await simulator({ latencyMs: 120 });
       const c = await login(s);

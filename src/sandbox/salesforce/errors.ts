@@ -55,6 +55,7 @@ export class RecordError extends Error {
 export const MESSAGES = {
   invalidSession: "Session expired or invalid",
   requestLimit: "TotalRequests Limit exceeded.",
+  concurrentLimit: "ConcurrentPerOrgLongTxn Limit exceeded.",
   notFound: "The requested resource does not exist",
   exceededIdLimit: "record limit reached. cannot submit more than 200 records into this call",
   rolledBack:

@@ -2,7 +2,9 @@
  * Seeded fault injection for data API requests. With probability `rate` a request draws one
  * of `kinds` (same seed, same sequence of requests → same faults):
  * - "500" / "503": the request is not processed; 500 UNKNOWN_EXCEPTION / 503 SERVER_UNAVAILABLE;
- * - "request_limit": not processed; 403 REQUEST_LIMIT_EXCEEDED;
+ * - "request_limit": not processed; 403 REQUEST_LIMIT_EXCEEDED, the daily limit's message;
+ * - "concurrent_limit": not processed; 403 REQUEST_LIMIT_EXCEEDED, the message of the limit on
+ *   concurrent long-running requests (on a real org it clears as those requests finish);
  * - "slow": processed after `slowMs` (default 2000 ms);
  * - "reset": processed, then the connection is dropped without a response (the write is
  *   committed but the client never learns it: what idempotent keys are for);
@@ -12,13 +14,21 @@
  */
 
 export type FaultKind =
-  "500" | "503" | "unable_to_lock_row" | "request_limit" | "reset" | "slow" | "record_error";
+  | "500"
+  | "503"
+  | "unable_to_lock_row"
+  | "request_limit"
+  | "concurrent_limit"
+  | "reset"
+  | "slow"
+  | "record_error";
 
 export const ALL_FAULT_KINDS: FaultKind[] = [
   "500",
   "503",
   "unable_to_lock_row",
   "request_limit",
+  "concurrent_limit",
   "reset",
   "slow",
   "record_error",

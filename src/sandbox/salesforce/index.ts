@@ -336,14 +336,11 @@ export async function startSalesforceSimulator(
     }
 
     const fault = faults.draw();
-    if (fault === "500" || fault === "503" || fault === "request_limit") {
+    if (fault === "500" || fault === "503" || fault === "request_limit" || fault === "concurrent_limit") {
       count(`fault.${fault}`);
-      if (fault === "request_limit") {
-        return {
-          status: 403,
-          body: [{ message: MESSAGES.requestLimit, errorCode: "REQUEST_LIMIT_EXCEEDED" }],
-          headers,
-        };
+      if (fault === "request_limit" || fault === "concurrent_limit") {
+        const message = fault === "request_limit" ? MESSAGES.requestLimit : MESSAGES.concurrentLimit;
+        return { status: 403, body: [{ message, errorCode: "REQUEST_LIMIT_EXCEEDED" }], headers };
       }
       return fault === "500"
         ? {
