@@ -9,13 +9,14 @@ import { hooks } from "@node-red/util";
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
 import magentoConfig from "../../src/nodes/magento-config";
 import magentoOrderIn from "../../src/nodes/magento-order-in";
+import { queuedError } from "../../src/nodes/shared/flow-completion";
 import type { OrderCursor } from "../../src/magento/search";
 import { defaultIntegration, startMagentoSimulator, type MagentoSimulator } from "../../src/sandbox/magento";
 import { helper, sleep } from "../support/node-red";
 
 interface Held {
   msg: NodeMessageInFlow & { magento?: { cursor: OrderCursor; page: number } };
-  done: () => void;
+  done: (err?: Error) => void;
 }
 const held: Held[] = [];
 
@@ -36,6 +37,19 @@ function withRuntimeHooks(register: (RED: NodeAPI) => void) {
     (RED as unknown as { hooks: unknown }).hooks ??= hooks;
     register(RED);
   };
+}
+
+/** Waits (without a deadline a slow machine could miss) until `check` passes; gives up after 30 s. */
+async function eventually(check: () => void): Promise<void> {
+  for (let waited = 0; ; waited += 20) {
+    try {
+      check();
+      return;
+    } catch (err) {
+      if (waited > 30_000) throw err;
+      await sleep(20);
+    }
+  }
 }
 
 const stored = () => helper.getNode("intake").context().get("magentoCursor") as OrderCursor | undefined;
@@ -134,5 +148,58 @@ describe("reliability: the stored cursor passes only pages the flow is done with
     await sleep(100);
     const last = held.at(-1)!.msg.magento!.cursor;
     assert.deepEqual(stored(), last, "after the reset the full pull's own pages move it again");
+  });
+  it("holds the cursor before a page a node failed without queuing its orders, and pulls that page again", async () => {
+    await helper.unload();
+    held.splice(0);
+    const shop = await startMagentoSimulator({ orders: 20, seed: 5 });
+    try {
+      await helper.load(
+        [magentoConfig, withRuntimeHooks(magentoOrderIn), heldWriter],
+        [
+          { id: "tab", type: "tab", label: "cursor" },
+          {
+            id: "cfg",
+            type: "magento-config",
+            baseUrl: shop.url,
+            storeCode: "default",
+            authMode: "bearer",
+            timeout: 5,
+            pageSize: 10,
+            rejectUnauthorized: true,
+            ca: "",
+          },
+          {
+            id: "intake",
+            type: "magento-order-in",
+            z: "tab",
+            magento: "cfg",
+            autoSync: false,
+            interval: 1,
+            intervalUnit: "h",
+            wires: [["writer"], []],
+          },
+          { id: "writer", type: "held-writer", z: "tab", wires: [] },
+        ] as never,
+        { cfg: { token: defaultIntegration.accessToken } },
+      );
+      await pull();
+      assert.equal(held.length, 2, "two pages of ten");
+      const ids = (h: Held) => (h.msg.payload as Array<{ entity_id: number }>).map((o) => o.entity_id);
+      // Page 1 failed, but its orders are in the writer's sync queue: the cursor may pass it.
+      held[0]!.done(queuedError(new Error("Salesforce is unavailable (orders queued)")));
+      await eventually(() => assert.deepEqual(stored(), held[0]!.msg.magento!.cursor));
+      // Page 2 failed and nobody kept its orders: the cursor stays before it.
+      held[1]!.done(new Error("a function node threw"));
+      await sleep(200);
+      assert.deepEqual(stored(), held[0]!.msg.magento!.cursor, "held before the failed page");
+      await pull();
+      assert.deepEqual(ids(held[2]!), ids(held[1]!), "the next pull starts at the failed page again");
+      held[2]!.done();
+      await eventually(() => assert.deepEqual(stored(), held[2]!.msg.magento!.cursor));
+    } finally {
+      await helper.unload();
+      await shop.stop();
+    }
   });
 });
