@@ -6,6 +6,7 @@
 import type { SalesforceSimulator } from "../../src/sandbox/salesforce";
 import type { ImportSettings } from "../../src/tryton/sale-import";
 import type { SalesforceCredentials } from "../../src/salesforce/session";
+import type { RetryDef } from "../../src/nodes/shared/node-queue";
 
 export interface FlowTargets {
   magentoUrl: string;
@@ -17,7 +18,16 @@ export interface FlowTargets {
   pageSize?: number;
   /** Distinguishes the node ids of two flows (default "rel"). */
   prefix?: string;
+  /** Settings of salesforce-order-out over the defaults below (e.g. defaultStatus). */
+  salesforceSettings?: Record<string, unknown>;
+  /** Sync queue retry settings of both target nodes (dialog units: seconds, minutes). */
+  retry?: RetryDef;
+  /** A node put between the intake and the filter (e.g. a function node), without id and wires. */
+  between?: Record<string, unknown>;
 }
+
+/** Quick retries for tests: first after 0.5 s, at most every 3 s, 3 s after a daily limit. */
+export const FAST_QUEUE: RetryDef = { retryFirst: 0.5, retryMax: 0.05, limitWait: 0.05 };
 
 export function salesforceCredentials(sim: SalesforceSimulator): SalesforceCredentials {
   const c = sim.credentials;
@@ -47,6 +57,7 @@ export function shopFlow(t: FlowTargets): {
     salesforceCfg: `${p}-salesforce-cfg`,
     salesforce: `${p}-salesforce-out`,
     debug: `${p}-debug`,
+    between: `${p}-between`,
   };
   const writers = [...(t.tryton ? [ids.tryton] : []), ...(t.salesforce ? [ids.salesforce] : [])];
   const flows: object[] = [
@@ -74,8 +85,11 @@ export function shopFlow(t: FlowTargets): {
       intervalUnit: "s",
       x: 150,
       y: 100,
-      wires: [[ids.filter], [ids.debug]],
+      wires: [[t.between ? ids.between : ids.filter], [ids.debug]],
     },
+    ...(t.between
+      ? [{ ...t.between, id: ids.between, z: ids.tab, x: 250, y: 160, wires: [[ids.filter]] }]
+      : []),
     {
       id: ids.filter,
       type: "sync-filter",
@@ -137,6 +151,7 @@ export function shopFlow(t: FlowTargets): {
         mismatch: "hold",
         accountCategory: "",
         productType: "auto",
+        ...t.retry,
         x: 600,
         y: 60,
         wires: [[], [ids.debug]],
@@ -182,6 +197,8 @@ export function shopFlow(t: FlowTargets): {
         bundle: "parent",
         amounts: "order",
         timeZone: "UTC",
+        ...t.retry,
+        ...t.salesforceSettings,
         x: 600,
         y: 140,
         wires: [[], [ids.debug]],

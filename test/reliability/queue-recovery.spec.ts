@@ -1,0 +1,301 @@
+/**
+ * No order forgotten: the reproductions of the orders that used to be lost, each run in the real
+ * Node-RED CLI with a persistent (localfilesystem) context store, the shop's flow polling Magento
+ * every second, and afterwards only automatic runs — no reset, no manual sync, no change in
+ * Magento. Every order must then be in its target exactly once; each reproduction also runs with
+ * a `kill -9` of Node-RED between the failure and the recovery.
+ *
+ * An order is lost when it is not in its target after the cause is gone and the sync queue has
+ * drained; "reported as failed once" does not count as delivered.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { MagentoOrder } from "../../src/magento/schema";
+import { defaultIntegration, startMagentoSimulator, type MagentoSimulator } from "../../src/sandbox/magento";
+import { startNodeRed, type NodeRedInstance } from "../../src/sandbox/node-red-runtime";
+import type { SalesforceSimulator } from "../../src/sandbox/salesforce";
+import { TrytonClient } from "../../src/tryton/rpc";
+import { ensureBuilt } from "../support/reliability-build";
+import { FAST_QUEUE, salesforceCredentials, shopFlow, type FlowTargets } from "../support/reliability-flows";
+import { record } from "../support/reliability-report";
+import { checkSalesforce, salesforceSimulator, stopSalesforce } from "../support/reliability-salesforce";
+import { checkTryton, reportProblems, shopSettings, valid } from "../support/reliability-shop";
+import { realTrytonServer, type RealTrytonServer } from "../support/tryton-server";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits for `ready` (checked every 250 ms); the cap only ends a test that would never pass. */
+async function until(what: string, ready: () => Promise<boolean> | boolean, capMs = 300_000): Promise<void> {
+  const started = Date.now();
+  while (!(await ready())) {
+    if (Date.now() - started > capMs) throw new Error(`gave up after ${capMs / 1000} s waiting for: ${what}`);
+    await sleep(250);
+  }
+}
+
+interface QueueView {
+  entries: Array<{
+    key: string;
+    nodeId: string;
+    state: string;
+    retryClass: string;
+    attempts: number;
+    error: { code: string };
+  }>;
+  counts: { pending: number; retrying: number; attention: number };
+}
+
+/** The sync queues of a running Node-RED, read through the Order sync panel's admin route. */
+async function queueOf(nodeRed: NodeRedInstance): Promise<QueueView> {
+  const res = await fetch(`${nodeRed.url}/orderbridge/sync/queue?limit=500`);
+  assert.equal(res.status, 200);
+  return (await res.json()) as QueueView;
+}
+
+/** Entries of a target node's sync queue as the context store has them on disk. */
+function queuedOnDisk(userDir: string, tab: string, nodeId: string): number {
+  const file = path.join(userDir, "context", tab, `${nodeId}.json`);
+  if (!existsSync(file)) return 0;
+  try {
+    const data = JSON.parse(readFileSync(file, "utf8")) as { syncQueue?: Record<string, unknown> };
+    return Object.keys(data.syncQueue ?? {}).length;
+  } catch {
+    return 0; // being renamed into place
+  }
+}
+
+describe("reliability: no order forgotten (real Node-RED, durable sync queue)", function () {
+  this.timeout(15 * 60_000);
+  let shop: MagentoSimulator | undefined;
+  let nodeRed: NodeRedInstance | undefined;
+  let userDir: string | undefined;
+
+  before(() => ensureBuilt());
+  afterEach(async () => {
+    await nodeRed?.stop("SIGKILL");
+    nodeRed = undefined;
+    await shop?.stop();
+    shop = undefined;
+    await stopSalesforce();
+    if (userDir) rmSync(userDir, { recursive: true, force: true });
+    userDir = undefined;
+  });
+
+  /** Node-RED on the test's user directory, with the persistent context store. */
+  async function start(flow?: { flows: object[]; credentials: Record<string, object> }) {
+    userDir ??= mkdtempSync(path.join(os.tmpdir(), "orderbridge-queue-"));
+    nodeRed = await startNodeRed({
+      userDir,
+      persistentContext: true,
+      removeUserDir: false,
+      ...(flow ? { flows: flow.flows, credentials: flow.credentials } : {}),
+    });
+    return nodeRed;
+  }
+
+  function salesforceFlow(crm: SalesforceSimulator, extra: Partial<FlowTargets> = {}) {
+    return shopFlow({
+      magentoUrl: (shop as MagentoSimulator).url,
+      magentoToken: defaultIntegration.accessToken,
+      salesforce: { url: crm.url, credentials: salesforceCredentials(crm) },
+      retry: FAST_QUEUE,
+      ...extra,
+    });
+  }
+
+  /** Each order once in Salesforce with Magento's content, the queue empty. */
+  async function expectAllInSalesforce(crm: SalesforceSimulator, what: string) {
+    const orders: MagentoOrder[] = [...(shop as MagentoSimulator).orders.values()].map(valid);
+    await until(`${what}: every order in Salesforce and the queue empty`, async () => {
+      const report = checkSalesforce(crm, orders);
+      return reportProblems(report).length === 0 && (await queueOf(nodeRed!)).entries.length === 0;
+    });
+    const report = checkSalesforce(crm, orders);
+    assert.deepEqual(reportProblems(report), []);
+    assert.deepEqual(report.duplicateRecords, []);
+    assert.equal(report.present, orders.length);
+    return report;
+  }
+
+  for (const kill of [false, true]) {
+    const crash = kill ? ", Node-RED killed (SIGKILL) before the fix" : "";
+
+    it(`Default Status in the Activated group, then set back to Draft: every order arrives once${crash}`, async () => {
+      shop = await startMagentoSimulator({ orders: 5, seed: 61 });
+      const crm = await salesforceSimulator();
+      const activated = salesforceFlow(crm, { salesforceSettings: { defaultStatus: "Activated" } });
+      const { ids } = activated;
+      const started = Date.now();
+      await start(activated);
+      await until("5 orders queued for the Default Status", async () => {
+        const q = await queueOf(nodeRed!);
+        return q.entries.length === 5 && q.entries.every((e) => e.retryClass === "config");
+      });
+      assert.equal(crm.db.count("Order"), 0);
+      if (kill) {
+        await until("the queue on disk", () => queuedOnDisk(userDir!, ids.tab, ids.salesforce) === 5);
+        await nodeRed!.kill9();
+        await start();
+      }
+      // The user sets Draft and deploys; from here on only the automatic runs.
+      await nodeRed!.deploy(salesforceFlow(crm).flows, salesforceFlow(crm).credentials);
+      await expectAllInSalesforce(crm, "after the redeploy");
+      record({
+        part: `Default Status Activated → Draft, real Node-RED${kill ? ", SIGKILL" : ""}`,
+        orders: 5,
+        crashes: kill ? 1 : 0,
+        lost: 0,
+        duplicated: 0,
+        seconds: Math.round((Date.now() - started) / 1000),
+      });
+    });
+
+    it(`the daily API limit reached in the middle of a run: every order arrives once after the limit window${crash}`, async () => {
+      const total = 300;
+      shop = await startMagentoSimulator({ orders: total, seed: 67 });
+      const crm = await salesforceSimulator({ currencies: ["USD", "EUR", "GBP", "JPY"], latencyMs: 20 });
+      const flow = salesforceFlow(crm, { pageSize: 50 });
+      const started = Date.now();
+      await start(flow);
+      await until("some orders in Salesforce", () => crm.db.count("Order") >= 60);
+      crm.setFaults({ rate: 1, kinds: ["request_limit"] });
+      // Every order is in Salesforce or queued (the intake went on past the stopped pages).
+      await until("every order in Salesforce or queued", async () => {
+        const q = await queueOf(nodeRed!);
+        const inCrm = new Set(crm.db.records("Order").map((o) => String(o.Magento_Order_Key__c)));
+        return inCrm.size + q.entries.length >= total && q.entries.some((e) => e.retryClass === "limit");
+      });
+      const queued = (await queueOf(nodeRed!)).entries.length;
+      if (kill) {
+        await until(
+          "the queue on disk",
+          () => queuedOnDisk(userDir!, flow.ids.tab, flow.ids.salesforce) >= queued,
+        );
+        await nodeRed!.kill9();
+        await start();
+      }
+      // The limit window passes.
+      crm.setFaults(undefined);
+      const report = await expectAllInSalesforce(crm, "after the limit window");
+      console.log(
+        `      [queue] daily limit${kill ? " + SIGKILL" : ""}: ${queued} orders queued when the limit hit, ${report.present}/${total} in Salesforce at the end`,
+      );
+      record({
+        part: `Daily API limit mid-run, real Node-RED${kill ? ", SIGKILL" : ""}`,
+        orders: total,
+        crashes: kill ? 1 : 0,
+        lost: 0,
+        duplicated: 0,
+        seconds: Math.round((Date.now() - started) / 1000),
+      });
+    });
+  }
+
+  it("a page failed by a node that keeps no queue holds the cursor: the automatic runs pull it again", async () => {
+    shop = await startMagentoSimulator({ orders: 40, seed: 71 });
+    const crm = await salesforceSimulator();
+    // Fails each page the first time it sees it (like a flaky function node of the user's).
+    const flow = salesforceFlow(crm, {
+      pageSize: 10,
+      between: {
+        type: "function",
+        name: "flaky",
+        func:
+          "const seen = flow.get('seen') || {}; const key = msg.payload.map(o => o.entity_id).join(',');\n" +
+          "if (!seen[key]) { seen[key] = true; flow.set('seen', seen); throw new Error('not yet ' + key); }\nreturn msg;",
+        outputs: 1,
+        noerr: 0,
+      },
+    });
+    await start(flow);
+    await expectAllInSalesforce(crm, "after the flaky node let the pages through");
+    assert.ok(
+      nodeRed!.logs().some((l) => /the cursor stays before it and the next run pulls it again/.test(l)),
+      "the intake said why it pulls a page again",
+    );
+  });
+
+  describe("Tryton (real server)", () => {
+    let server: RealTrytonServer;
+    let admin: TrytonClient;
+    before(async function () {
+      const s = await realTrytonServer();
+      if (!s) this.skip();
+      server = s!;
+      await server.reset();
+      admin = new TrytonClient({
+        url: server.url,
+        database: server.database,
+        username: server.username,
+        password: server.password,
+      });
+    });
+    after(async () => {
+      await admin?.logout().catch(() => undefined);
+    });
+
+    it("an order whose country Tryton lacks syncs by itself once the country is added and the flow redeployed", async () => {
+      shop = await startMagentoSimulator({ orders: 6, seed: 73 });
+      // One order ships to Italy, a country the Tryton database does not have.
+      const italian = [...shop.orders.values()].find((o) => o.state !== "canceled")!;
+      const moveToItaly = (value: unknown): void => {
+        if (!value || typeof value !== "object") return;
+        for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+          if (k === "country_id") (value as Record<string, unknown>)[k] = "IT";
+          else if (k === "region_code" || k === "region") (value as Record<string, unknown>)[k] = null;
+          else moveToItaly(v);
+        }
+      };
+      moveToItaly(italian.billing_address);
+      moveToItaly(italian.extension_attributes);
+      const settings = await shopSettings(admin, server.fixtures);
+      const flow = () =>
+        shopFlow({
+          magentoUrl: shop!.url,
+          magentoToken: defaultIntegration.accessToken,
+          tryton: {
+            url: server.url,
+            database: server.database,
+            username: server.username,
+            password: server.password,
+            settings,
+          },
+          retry: FAST_QUEUE,
+        });
+      const first = flow();
+      await start(first);
+      await until("the Italian order queued as unknown_country", async () => {
+        const q = await queueOf(nodeRed!);
+        return q.entries.some(
+          (e) => e.key === `id:${italian.entity_id}` && e.error.code === "unknown_country",
+        );
+      });
+      const orders = [...shop.orders.values()].map(valid).filter((o) => o.state !== "canceled");
+      const others = orders.filter((o) => o.entity_id !== italian.entity_id);
+      await until(
+        "the other orders in Tryton",
+        async () => (await checkTryton(admin, others)).present === others.length,
+      );
+
+      await admin.create("country.country", [{ name: "Italy", code: "IT" }]);
+      // A second flow instance (new ids) would be a different queue: the same flow, redeployed.
+      const again = flow();
+      again.flows.push({
+        id: "queue-note",
+        type: "comment",
+        z: first.ids.tab,
+        name: "Italy added in Tryton",
+      });
+      await nodeRed!.deploy(again.flows, again.credentials);
+      await until("every order in Tryton and the queue empty", async () => {
+        const report = await checkTryton(admin, orders);
+        return reportProblems(report).length === 0 && (await queueOf(nodeRed!)).entries.length === 0;
+      });
+      const report = await checkTryton(admin, orders);
+      assert.equal(report.present, orders.length);
+      assert.deepEqual(reportProblems(report), []);
+    });
+  });
+});
