@@ -2,7 +2,9 @@
  * The "Order sync" sidebar panel in the real editor: a real Node-RED with the built pack, the
  * Magento simulator with two broken orders (one with markup in its increment id), and Debian's
  * chromium. Intake failures are results with target "magento", so the panel has rows without
- * any target system; "sync again" must make Magento serve the chosen orders again.
+ * any target system; "sync again" must make Magento serve the chosen orders again. The queue
+ * view runs against the Tryton simulator too: orders it refuses or holds wait in the sale
+ * node's sync queue until they are synced again (or dismissed) from the panel.
  */
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
@@ -10,7 +12,9 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { REPO_ROOT, startNodeRed, type NodeRedInstance } from "../../src/sandbox/node-red-runtime";
+import { prepareTrytonSimulator } from "../../src/sandbox/demo";
 import { defaultAdmin, startMagentoSimulator, type MagentoSimulator } from "../../src/sandbox/magento";
+import { startTrytonSimulator } from "../../src/sandbox/tryton";
 import {
   Cleanup,
   ensureBuilt,
@@ -21,6 +25,7 @@ import {
   type EditorSession,
   reportFailure,
 } from "./support";
+import { clickInject } from "./example-support";
 import { ensurePluginBuilt } from "./packaging-support";
 
 const TAB = "orderbridge-order-sync";
@@ -28,9 +33,11 @@ const CONFIG = "sidebar-magento";
 const INJECT = "sidebar-pull";
 const INTAKE = "sidebar-intake";
 const MARKUP = `<img src=x onerror="window.__orderbridgeXss=1">`;
+const SALE_OUT = "sidebar-sale-out";
 const ROW = ".orderbridge-sync-row";
 
-function flow(magentoUrl: string): object[] {
+/** Inject → magento-order-in on one tab; the intake's orders go to `next`, `extra` nodes join the flow. */
+function flow(magentoUrl: string, next: string[] = [], extra: object[] = []): object[] {
   return [
     { id: "sidebar-tab", type: "tab", label: "Sync panel" },
     {
@@ -72,8 +79,9 @@ function flow(magentoUrl: string): object[] {
       intervalUnit: "m",
       x: 360,
       y: 100,
-      wires: [[], []],
+      wires: [next, []],
     },
+    ...extra,
   ];
 }
 
@@ -100,10 +108,8 @@ async function until(what: string, check: () => boolean, timeoutMs = 20_000): Pr
 describe("e2e: the Order sync sidebar panel", function () {
   this.timeout(120_000);
   let cleanup: Cleanup;
-  let nodeRed: NodeRedInstance;
-  let sim: MagentoSimulator;
-  let session: EditorSession;
-  let qtyBroken: string;
+  let nodeRed: NodeRedInstance | undefined;
+  let session: EditorSession | undefined;
 
   before(function () {
     requireChromium(this);
@@ -111,20 +117,10 @@ describe("e2e: the Order sync sidebar panel", function () {
     ensurePluginBuilt();
   });
 
-  beforeEach(async () => {
+  beforeEach(() => {
     cleanup = new Cleanup();
-    sim = await startMagentoSimulator({ seed: 7, admin: defaultAdmin });
-    cleanup.add("stop the Magento simulator", () => sim.stop());
-    const five = sim.orders.get(5)!;
-    (five.items as Array<Record<string, unknown>>)[0].qty_ordered = "lots";
-    qtyBroken = String(five.increment_id);
-    const nine = sim.orders.get(9)!;
-    nine.increment_id = MARKUP;
-    delete nine.customer_email;
-    nodeRed = await startNodeRed({ flows: flow(sim.url), credentials: { [CONFIG]: { ...defaultAdmin } } });
-    cleanup.add("stop Node-RED", () => nodeRed.stop());
-    session = await launchEditor(cleanup);
-    await openEditor(session.page, nodeRed.url, INTAKE);
+    nodeRed = undefined;
+    session = undefined;
   });
 
   afterEach(async function () {
@@ -134,8 +130,35 @@ describe("e2e: the Order sync sidebar panel", function () {
     await cleanup.run();
   });
 
+  /** The simulated shop (seed 7), stopped after the test. */
+  async function startShop(orders?: number): Promise<MagentoSimulator> {
+    const shop = await startMagentoSimulator({ seed: 7, admin: defaultAdmin, ...(orders ? { orders } : {}) });
+    cleanup.add("stop the Magento simulator", () => shop.stop());
+    return shop;
+  }
+
+  /** Node-RED running `flows` (the shop's credentials added) and the editor open on them. */
+  async function startEditor(flows: object[], credentials: Record<string, object> = {}) {
+    const started = await startNodeRed({
+      flows,
+      credentials: { [CONFIG]: { ...defaultAdmin }, ...credentials },
+    });
+    nodeRed = started;
+    cleanup.add("stop Node-RED", () => started.stop());
+    session = await launchEditor(cleanup);
+    await openEditor(session.page, started.url, INTAKE);
+    return { nodeRed: started, page: session.page, problems: session.problems };
+  }
+
   it("shows intake failures with a red mark, filters them, escapes order data and syncs them again", async () => {
-    const { page } = session;
+    const sim = await startShop();
+    const five = sim.orders.get(5)!;
+    (five.items as Array<Record<string, unknown>>)[0].qty_ordered = "lots";
+    const qtyBroken = String(five.increment_id);
+    const nine = sim.orders.get(9)!;
+    nine.increment_id = MARKUP;
+    delete nine.customer_email;
+    const { page, problems } = await startEditor(flow(sim.url));
     const tab = page.locator(`#red-ui-tab-${TAB}`);
     assert.equal(await tab.count(), 1, "the Order sync tab is in the sidebar");
     await showSidebarTab(page, TAB);
@@ -214,7 +237,173 @@ describe("e2e: the Order sync sidebar panel", function () {
     assert.ok(await again.isDisabled(), "the selection is cleared after sync again");
     // the intakes fail again (the orders are still broken) and the rows stay, updated
     await waitRows(page, `${ROW}[data-action='failed']`, 2);
-    assert.deepEqual(session.problems, [], "no page errors and no console errors in the editor");
+    assert.deepEqual(problems, [], "no page errors and no console errors in the editor");
+  });
+
+  it("shows the sync queue: held orders are not green, entries are synced again or dismissed, and go once synced", async () => {
+    // Tryton has no country "IS" (orders 1 and 4 fail) and totals order 2 differently (held: mismatch)
+    const shop = await startShop(4);
+    const tryton = await startTrytonSimulator({ password: "Panel-Tryton-Pass-1" });
+    cleanup.add("stop the Tryton simulator", () => tryton.stop());
+    const taxMap = prepareTrytonSimulator(tryton);
+    for (const id of [1, 4])
+      (shop.orders.get(id)!.billing_address as { country_id: string }).country_id = "IS";
+    const held = shop.orders.get(2)!;
+    Object.assign(held, {
+      grand_total: Number(held.grand_total) + 5,
+      state: "processing",
+      status: "processing",
+    });
+    const increment = (id: number) => String(shop.orders.get(id)!.increment_id);
+    const saleOut = {
+      id: SALE_OUT,
+      type: "tryton-sale-out",
+      z: "sidebar-tab",
+      name: "ERP sales",
+      tryton: "sidebar-tryton",
+      shippingProduct: "SHIPPING",
+      discountProduct: "DISCOUNT",
+      taxMap,
+      bundle: "parent",
+      referencePrefix: "",
+      timeZone: "UTC",
+      stateMap: "",
+      mismatch: "hold",
+      accountCategory: "",
+      productType: "auto",
+      // the second failure of an order needs attention
+      retryAttempts: 2,
+      x: 580,
+      y: 100,
+      wires: [[], []],
+    };
+    const trytonConfig = {
+      id: "sidebar-tryton",
+      type: "tryton-config",
+      name: "ERP",
+      url: tryton.url,
+      database: tryton.database,
+      language: "en",
+      company: "",
+      timeout: 30,
+    };
+    const { nodeRed, page, problems } = await startEditor(
+      flow(shop.url, [SALE_OUT], [saleOut, trytonConfig]),
+      {
+        "sidebar-tryton": { username: tryton.username, password: tryton.password },
+      },
+    );
+    const queued = async () => {
+      const res = await fetch(`${nodeRed.url}/orderbridge/sync/queue`);
+      return ((await res.json()) as { entries: Array<{ key: string; nodeId: string }> }).entries;
+    };
+    const row = (id: number) => page.locator(`#orderbridge-sync-list ${ROW}[data-key='id:${id}']`);
+
+    await showSidebarTab(page, TAB);
+    await clickInject(page, INJECT);
+    await waitRows(page, `${ROW}[data-target='tryton']`, 4);
+
+    // results: the held sale is amber, never the green tick; "failed only" shows it too
+    const heldRow = page.locator(`#orderbridge-sync-list ${ROW}[data-target='tryton'][data-order-id='2']`);
+    assert.equal(await heldRow.getAttribute("data-status"), "held");
+    const heldMark = heldRow.locator(".orderbridge-sync-mark");
+    assert.equal(await heldMark.innerText(), "\u26a0");
+    assert.equal(await heldMark.getAttribute("title"), "held: mismatch");
+    assert.equal(await heldMark.evaluate((el) => getComputedStyle(el).color), "rgb(194, 124, 14)");
+    assert.match(await heldRow.locator(".orderbridge-sync-error").innerText(), /grand_total is/);
+    assert.match(await page.locator("#orderbridge-sync-summary").innerText(), / · 2 failed · 1 held$/);
+    await page.locator("#orderbridge-sync-failed").check();
+    await waitRows(page, ROW, 3);
+    assert.deepEqual(
+      (
+        await page
+          .locator(`#orderbridge-sync-list ${ROW}`)
+          .evaluateAll((els) =>
+            els.map((el) => `${el.getAttribute("data-order-id")} ${el.getAttribute("data-status")}`),
+          )
+      ).sort(),
+      ["1 failed", "2 held", "4 failed"],
+    );
+
+    // the queue: every order that did not reach Tryton, with its state and attempts
+    await page.locator("#orderbridge-sync-view").selectOption("queue");
+    await waitRows(page, `${ROW}[data-node-id='${SALE_OUT}'][data-state='pending']`, 3);
+    assert.ok(
+      await page.locator("#orderbridge-sync-failed").isHidden(),
+      "'failed only' belongs to the results",
+    );
+    assert.match(
+      await page.locator("#orderbridge-sync-summary").innerText(),
+      /^3 waiting · 0 retrying · 0 need attention$/,
+    );
+    assert.equal(await row(2).getAttribute("data-retry-class"), "hold");
+    assert.equal((await row(1).locator(".orderbridge-sync-order").innerText()).trim(), `#${increment(1)}`);
+    assert.match(
+      await row(1).locator(".orderbridge-sync-when").innerText(),
+      /^next try in 30 min · attempt 2$/,
+    );
+    assert.match(await row(1).locator(".orderbridge-sync-error").innerText(), /no country with code "IS"/);
+    assert.equal((await row(1).locator(".orderbridge-sync-node").innerText()).trim(), "ERP sales");
+    await row(1).locator(".orderbridge-sync-node").click(); // shows the node in the workspace
+
+    // sync again one order: it fails a second time and needs attention
+    await row(1).locator(".orderbridge-sync-row-again").click();
+    await page.locator(`#orderbridge-sync-list ${ROW}[data-key='id:1'][data-state='attention']`).waitFor();
+    assert.equal(await row(1).getAttribute("data-attempts"), "2");
+    assert.equal(await row(1).locator(".orderbridge-sync-mark").innerText(), "!");
+    assert.match(
+      await row(1).locator(".orderbridge-sync-when").innerText(),
+      /^needs attention · 2 attempts$/,
+    );
+    assert.match(
+      await page.locator("#orderbridge-sync-summary").innerText(),
+      /^2 waiting · 0 retrying · 1 need attention$/,
+    );
+    await page.locator("#orderbridge-sync-attention").check();
+    await waitRows(page, ROW, 1);
+    await page.locator("#orderbridge-sync-attention").uncheck();
+    await waitRows(page, ROW, 3);
+
+    mkdirSync(path.join(REPO_ROOT, ".tmp", "screenshots"), { recursive: true });
+    await page
+      .locator("#red-ui-sidebar")
+      .screenshot({ path: path.join(REPO_ROOT, ".tmp", "screenshots", "order-sync-queue.png") });
+
+    // dismiss the held order, after a confirmation
+    await row(2).locator(".orderbridge-sync-row-dismiss").click();
+    await page.locator("#orderbridge-sync-dismiss-confirm").click();
+    await waitRows(page, ROW, 2);
+    assert.deepEqual((await queued()).map((e) => `${e.nodeId} ${e.key}`).sort(), [
+      `${SALE_OUT} id:1`,
+      `${SALE_OUT} id:4`,
+    ]);
+
+    // Tryton learns the country; sync again the selection: both orders reach Tryton and leave the queue
+    tryton.db.call("country.country", "create", [
+      [{ code: "IS", code3: "ISL", code_numeric: "352", name: "Iceland" }],
+    ]);
+    const again = page.locator("#orderbridge-sync-queue-again");
+    assert.ok(await again.isDisabled(), "nothing selected: nothing to sync");
+    await row(1).locator(".orderbridge-sync-select").check();
+    await row(4).locator(".orderbridge-sync-select").check();
+    assert.equal((await again.innerText()).trim(), "Sync again (2)");
+    assert.equal((await page.locator("#orderbridge-sync-dismiss").innerText()).trim(), "Dismiss (2)");
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith("/orderbridge/sync/queue/again")),
+      again.click(),
+    ]);
+    assert.equal(response.status(), 200);
+    assert.deepEqual(await response.json(), { ok: true, changed: 2, intakes: [INTAKE], unassigned: 0 });
+    await page.locator("#orderbridge-sync-empty").waitFor({ state: "visible" });
+    assert.equal(await rows(page), 0);
+    assert.deepEqual(await queued(), []);
+    assert.match(await page.locator("#orderbridge-sync-summary").innerText(), /^0 waiting/);
+
+    // the results view shows them synced
+    await page.locator("#orderbridge-sync-view").selectOption("results");
+    await page.locator("#orderbridge-sync-failed").uncheck();
+    await waitRows(page, `${ROW}[data-target='tryton'][data-status='synced']`, 3);
+    assert.deepEqual(problems, [], "no page errors and no console errors in the editor");
   });
 });
 

@@ -16,8 +16,10 @@ import orderSyncPanel, {
   type Installed,
 } from "../../src/plugins/order-sync-panel";
 import { defaultIntegration, startMagentoSimulator, type MagentoSimulator } from "../../src/sandbox/magento";
+import { QueueRegistry } from "../../src/sync/queue-registry";
 import type { SyncResult } from "../../src/sync/result";
 import { SyncLog } from "../../src/sync/sync-log";
+import { SyncQueue, type QueueSource } from "../../src/sync/sync-queue";
 import { Collector, helper, sleep } from "../support/node-red";
 
 const token = "panel-test-token-0001";
@@ -92,6 +94,7 @@ function failedResult(orderId: number, incrementId: string): SyncResult {
 describe("order-sync-panel plugin (runtime half)", function () {
   let sim: MagentoSimulator;
   let log: SyncLog;
+  let registry: QueueRegistry;
   let panel: Installed | undefined;
   let red: NodeAPI;
   let published: Array<{ topic: string; data: { seq: number; intakes: boolean } }>;
@@ -104,6 +107,7 @@ describe("order-sync-panel plugin (runtime half)", function () {
       integration: { ...defaultIntegration, accessToken: token, bearerEnabled: true },
     });
     log = new SyncLog();
+    registry = new QueueRegistry();
     published = [];
     onComms = (e) => {
       if (e.topic === COMMS_TOPIC) published.push(e);
@@ -111,7 +115,7 @@ describe("order-sync-panel plugin (runtime half)", function () {
     const capture = (RED: NodeAPI) => {
       red = RED;
       RED.events.on("comms", onComms);
-      panel = install(RED, log);
+      panel = install(RED, log, registry);
     };
     await helper.load([magentoConfig, magentoOrderIn, capture], flow(sim), {
       shop: { token },
@@ -355,5 +359,201 @@ describe("order-sync-panel plugin (runtime half)", function () {
     }
     await sleep(400);
     assert.deepEqual(published, [{ topic: COMMS_TOPIC, data: { seq: 5, intakes: false }, retain: false }]);
+  });
+
+  describe("sync queue routes", () => {
+    let clock: number;
+    type Row = { nodeId: string; key: string; state: string };
+
+    /** A real queue, registered like a target node registers its own. */
+    function addQueue(nodeId: string, nodeType: string, name: string, target: "tryton" | "salesforce") {
+      const queue = new SyncQueue({ target, now: () => clock, random: () => 0, policy: { maxAttempts: 2 } });
+      registry.addQueue({ nodeId, nodeType, name, queue });
+      return queue;
+    }
+
+    async function fail(queue: SyncQueue, at: number, result: SyncResult, source: QueueSource = {}) {
+      clock = at;
+      await queue.record(source, [result]);
+    }
+
+    const rows = (body: { entries: Row[] }) => body.entries.map((e) => `${e.nodeId} ${e.key} ${e.state}`);
+
+    beforeEach(() => {
+      clock = 1_000;
+    });
+
+    it("lists every queued order with its node, those needing attention first, then the latest failures", async () => {
+      const tryton = addQueue("sale-out", "tryton-sale-out", "ERP sales", "tryton");
+      const salesforce = addQueue("sf-out", "salesforce-order-out", "", "salesforce");
+      await fail(tryton, 1_000, failedResult(1, "000000001"));
+      await fail(tryton, 1_500, failedResult(1, "000000001")); // the second failure: needs attention
+      await fail(tryton, 3_000, {
+        orderId: 2,
+        incrementId: "000000002",
+        target: "tryton",
+        action: "created",
+        error: { code: "mismatch", message: "Tryton sale 4 totals 10.00, Magento grand_total is 15" },
+      });
+      await fail(salesforce, 2_000, { ...failedResult(3, "000000003"), target: "salesforce" });
+
+      const all = await helper.request().get(ROUTES.queue).expect(200);
+      assert.deepEqual(rows(all.body), [
+        "sale-out id:1 attention",
+        "sale-out id:2 pending",
+        "sf-out id:3 pending",
+      ]);
+      assert.deepEqual(all.body.counts, { pending: 2, retrying: 0, attention: 1 });
+      const [first] = all.body.entries;
+      assert.deepEqual(
+        [first.nodeName, first.nodeType, first.attempts, first.retryClass, first.lastFailedAt],
+        ["ERP sales", "tryton-sale-out", 2, "transient", 1_500],
+      );
+      assert.equal(all.body.entries[1].retryClass, "hold", "a mismatch is held, not failed");
+
+      const sf = await helper.request().get(ROUTES.queue).query({ target: "salesforce" }).expect(200);
+      assert.deepEqual(rows(sf.body), ["sf-out id:3 pending"]);
+      assert.deepEqual(sf.body.counts, { pending: 1, retrying: 0, attention: 0 });
+      const attention = await helper.request().get(ROUTES.queue).query({ state: "attention" }).expect(200);
+      assert.deepEqual(rows(attention.body), ["sale-out id:1 attention"]);
+      assert.deepEqual(
+        attention.body.counts,
+        { pending: 2, retrying: 0, attention: 1 },
+        "the counts are those of every state, for the summary line",
+      );
+      const search = await helper.request().get(ROUTES.queue).query({ search: "00002" }).expect(200);
+      assert.deepEqual(rows(search.body), ["sale-out id:2 pending"]);
+      const limited = await helper.request().get(ROUTES.queue).query({ limit: 1, state: "nope" }).expect(200);
+      assert.deepEqual(rows(limited.body), ["sale-out id:1 attention"], "an unknown state is ignored");
+    });
+
+    it("sync again makes the chosen entries due now and runs the intake that pulls them", async () => {
+      registry.addIntake({ nodeId: "in-shop", magentoConfigId: "shop" });
+      registry.addIntake({ nodeId: "in-outlet", magentoConfigId: "outlet" });
+      const shop = new Collector("in-shop");
+      const outlet = new Collector("in-outlet");
+      const tryton = addQueue("sale-out", "tryton-sale-out", "ERP sales", "tryton");
+      const salesforce = addQueue("sf-out", "salesforce-order-out", "", "salesforce");
+      await fail(tryton, 1_000, failedResult(7, "000000007"), { intakeNodeId: "in-shop" });
+      await fail(tryton, 1_500, failedResult(7, "000000007"), { intakeNodeId: "in-shop" });
+      // pulled with a Magento configuration no running intake reads
+      await fail(
+        salesforce,
+        1_000,
+        { ...failedResult(8, "000000008"), target: "salesforce" },
+        {
+          magentoConfigId: "gone",
+        },
+      );
+      clock = 5_000;
+
+      const res = await helper
+        .request()
+        .post(ROUTES.queueAgain)
+        .send({
+          items: [
+            { nodeId: "sale-out", key: "id:7" },
+            { nodeId: "sf-out", key: "id:8" },
+            { nodeId: "sale-out", key: "id:99" },
+          ],
+        })
+        .expect(200);
+      assert.deepEqual(res.body, { ok: true, changed: 2, intakes: ["in-shop"], unassigned: 1 });
+      const again = tryton.get("id:7")!;
+      assert.deepEqual(
+        [again.state, again.nextTryAt, again.attempts],
+        ["pending", 5_000, 2],
+        "due now, attempts kept",
+      );
+      assert.deepEqual(
+        tryton.due().map((e) => e.key),
+        ["id:7"],
+      );
+      assert.equal(salesforce.get("id:8")!.nextTryAt, 5_000, "waits, due, for an intake to be deployed");
+      await shop.count(1);
+      assert.deepEqual(shop.messages[0].payload, { retryQueue: true });
+      assert.equal(shop.messages[0].topic, "sync queue");
+      await sleep(50);
+      assert.equal(outlet.messages.length, 0, "the other intake was not asked");
+    });
+
+    it("dismiss takes the chosen entries out of their queues and tells open editors", async () => {
+      const tryton = addQueue("sale-out", "tryton-sale-out", "ERP sales", "tryton");
+      await fail(tryton, 1_000, failedResult(1, "000000001"));
+      await fail(tryton, 1_000, failedResult(2, "000000002"));
+      await sleep(400);
+      published.length = 0;
+
+      const res = await helper
+        .request()
+        .post(ROUTES.queueDismiss)
+        .send({ items: [{ nodeId: "sale-out", key: "id:1" }] })
+        .expect(200);
+      assert.deepEqual(res.body, { ok: true, changed: 1, intakes: [], unassigned: 0 });
+      assert.equal(tryton.get("id:1"), undefined);
+      const after = await helper.request().get(ROUTES.queue).expect(200);
+      assert.deepEqual(rows(after.body), ["sale-out id:2 pending"]);
+      await sleep(400);
+      assert.equal(published.length, 1, "one notice on the orderbridge/sync topic");
+    });
+
+    it("refuses bodies without queued orders (400) and nodes that are not deployed (404), changing nothing", async () => {
+      const tryton = addQueue("sale-out", "tryton-sale-out", "ERP sales", "tryton");
+      await fail(tryton, 1_000, failedResult(1, "000000001"));
+      const before = tryton.entries();
+      for (const route of [ROUTES.queueAgain, ROUTES.queueDismiss]) {
+        const none = await helper.request().post(route).send({}).expect(400);
+        assert.match(none.body.error, /Choose at least one queued order/);
+        const noKey = await helper
+          .request()
+          .post(route)
+          .send({ items: [{ nodeId: "sale-out" }] })
+          .expect(400);
+        assert.match(noKey.body.error, /Queued order 1 needs a node id and a queue key/);
+        await helper
+          .request()
+          .post(route)
+          .send({ items: [{ nodeId: "sale-out", key: "7" }] })
+          .expect(400);
+        const tooMany = await helper
+          .request()
+          .post(route)
+          .send({ items: Array.from({ length: 501 }, (_, i) => ({ nodeId: "sale-out", key: `id:${i}` })) })
+          .expect(400);
+        assert.match(tooMany.body.error, /at most 500 queued orders/);
+        const unknown = await helper
+          .request()
+          .post(route)
+          .send({ items: [{ nodeId: "removed-node", key: "id:1" }] })
+          .expect(404);
+        assert.match(unknown.body.error, /not deployed any more/);
+      }
+      assert.deepEqual(tryton.entries(), before, "the entry is as it was");
+    });
+  });
+
+  it("lists failed and held results for problems=1, and counts held ones apart", async () => {
+    log.recordResults({ nodeId: "sale-out", nodeType: "tryton-sale-out" }, [
+      { orderId: 1, incrementId: "000000001", target: "tryton", action: "created", targetId: 11 },
+      {
+        orderId: 2,
+        incrementId: "000000002",
+        target: "tryton",
+        action: "created",
+        targetId: 12,
+        error: { code: "mismatch", message: "totals differ" },
+      },
+      failedResult(3, "000000003"),
+    ]);
+    const res = await helper.request().get(ROUTES.results).query({ problems: 1 }).expect(200);
+    assert.deepEqual(
+      res.body.entries.map((e: SyncResult) => e.orderId),
+      [3, 2],
+    );
+    assert.deepEqual(
+      [res.body.counts.created, res.body.counts.failed, res.body.counts.held],
+      [1, 1, 1],
+      "the held sale counts as held, not as created",
+    );
   });
 });
