@@ -1,30 +1,39 @@
 /**
- * Fault soak: Magento → Tryton (real Tryton 6.0 behind a fault-injecting proxy) and
- * Magento → Salesforce (simulator), with about 10 % of the calls to every API failing —
- * 5xx, 429 with Retry-After, connection resets before and after the server acted, answers
- * slower than the client's timeout, sessions and tokens expiring mid-run, Salesforce
- * UNABLE_TO_LOCK_ROW and per-record errors. Afterwards every order is in each target exactly
- * once with Magento's content, no party/account/product is duplicated, and every order that
- * is not there has a failure result (none vanished).
+ * Fault soak through the real Node-RED CLI (persistent context store) running the shop's flow:
+ * Magento → real Tryton 6.0 behind a fault-injecting proxy, and Magento → Salesforce simulator,
+ * with about 10 % of the calls to every API failing — 5xx, 429 with Retry-After, connections
+ * reset before and after the server acted, answers slower than the client's timeout, sessions
+ * and tokens expiring mid-run, Salesforce UNABLE_TO_LOCK_ROW, per-record errors and the
+ * concurrent-request limit. The faults stop once every order went through the flow once; the
+ * automatic runs go on. Then every order is in each target exactly once with Magento's content,
+ * and no party/account/product is duplicated.
+ *
+ * Lost = not in the target after the faults stopped and the sync queue drained (an order
+ * "reported as failed" once is not delivered).
  *
  * Size: see test/support/reliability-size.ts (SOAK_ORDERS; `SOAK_ORDERS=30000` is the long soak).
  */
 import assert from "node:assert/strict";
-import { MagentoClient } from "../../src/magento/client";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type { MagentoOrder } from "../../src/magento/schema";
 import {
-  defaultAdmin,
+  defaultIntegration,
   generateOrders,
   startMagentoSimulator,
   type MagentoSimulator,
 } from "../../src/sandbox/magento";
+import { startNodeRed, type NodeRedInstance } from "../../src/sandbox/node-red-runtime";
 import { pageFailed } from "../../src/nodes/shared/order-batch";
 import { OrderPusher } from "../../src/salesforce/order-pusher";
 import type { SyncResult } from "../../src/sync/result";
 import type { SalesforceSimulator } from "../../src/sandbox/salesforce";
 import { TrytonClient } from "../../src/tryton/rpc";
-import { SaleImporter } from "../../src/tryton/sale-import";
+import { ensureBuilt } from "../support/reliability-build";
+import { FAST_QUEUE, salesforceCredentials, shopFlow } from "../support/reliability-flows";
 import { startFaultProxy, type FaultProxy } from "../support/reliability-proxy";
+import { queueDiagnosis, queueOf, sleep, until } from "../support/reliability-queue";
 import { record } from "../support/reliability-report";
 import { SOAK_ORDERS, TRYTON_SOAK_ORDERS } from "../support/reliability-size";
 import {
@@ -33,7 +42,6 @@ import {
   salesforceSimulator,
   stopSalesforce,
 } from "../support/reliability-salesforce";
-import { actionCounts, runPipeline } from "../support/reliability-pipeline";
 import {
   checkTryton,
   reportProblems,
@@ -43,15 +51,34 @@ import {
 } from "../support/reliability-shop";
 import { realTrytonServer, type RealTrytonServer } from "../support/tryton-server";
 
-const TRYTON_ORDERS = TRYTON_SOAK_ORDERS;
 const FAULT_RATE = 0.1;
 
-describe("reliability: fault soak", function () {
-  this.timeout(20 * 60_000);
-  /** Tokens and sessions expired mid-run (counted as faults). */
-  let expiries = 0;
+/** Runs `tick` every `ms` until the returned function is called (mid-run events: expiries). */
+function every(ms: number, tick: () => void): () => void {
+  const timer = setInterval(tick, ms);
+  return () => clearInterval(timer);
+}
 
-  describe(`Magento → Tryton (real server), ${TRYTON_ORDERS} orders, ${FAULT_RATE * 100} % faults`, () => {
+describe("reliability: fault soak (real Node-RED, faults stop, the queue drains)", function () {
+  this.timeout(30 * 60_000);
+  let nodeRed: NodeRedInstance | undefined;
+  let userDir: string | undefined;
+
+  before(() => ensureBuilt());
+  afterEach(async () => {
+    await nodeRed?.stop("SIGKILL");
+    nodeRed = undefined;
+    if (userDir) rmSync(userDir, { recursive: true, force: true });
+    userDir = undefined;
+  });
+
+  async function start(flow: { flows: object[]; credentials: Record<string, object> }) {
+    userDir = mkdtempSync(path.join(os.tmpdir(), "orderbridge-soak-"));
+    nodeRed = await startNodeRed({ userDir, persistentContext: true, removeUserDir: false, ...flow });
+    return nodeRed;
+  }
+
+  describe(`Magento → Tryton (real server), ${TRYTON_SOAK_ORDERS} orders, ${FAULT_RATE * 100} % faults`, () => {
     let server: RealTrytonServer;
     let magento: MagentoSimulator;
     let proxy: FaultProxy;
@@ -67,15 +94,14 @@ describe("reliability: fault soak", function () {
       await proxy?.stop();
     });
 
-    it("every order once in Tryton with Magento's content, no duplicate party or product, every failure reported", async () => {
-      expiries = 0;
+    it("every order once in Tryton with Magento's content, no duplicate party or product, none lost", async () => {
       magento = await startMagentoSimulator({
-        orders: TRYTON_ORDERS,
+        orders: TRYTON_SOAK_ORDERS,
         seed: 11,
         faults: {
           rate: FAULT_RATE,
           kinds: ["500", "503", "429", "reset", "slow"],
-          slowMs: 2_500,
+          slowMs: 6_000,
           retryAfterSeconds: 1,
           seed: 5,
         },
@@ -84,7 +110,7 @@ describe("reliability: fault soak", function () {
         target: server.url,
         rate: FAULT_RATE,
         kinds: ["500", "502", "503", "429", "reset", "drop-answer", "slow-answer", "expire"],
-        slowMs: 4_500,
+        slowMs: 25_000,
         seed: 3,
         // trytond answers 429 on login only for failed logins; the client rightly does not retry that.
         eligible: (kind, call) => !(call === "common.db.login" && kind === "429"),
@@ -96,82 +122,71 @@ describe("reliability: fault soak", function () {
         password: server.password,
       });
       const settings = await shopSettings(admin, server.fixtures);
-      const client = new TrytonClient({
-        url: proxy.url,
-        database: server.database,
-        username: server.username,
-        password: server.password,
-        timeoutMs: 4_000,
-      });
-      const importer = new SaleImporter(client, settings);
-      const shop = new MagentoClient({
-        baseUrl: magento.url,
-        auth: { kind: "admin", ...defaultAdmin },
-        timeoutMs: 2_000,
+      const orders: MagentoOrder[] = [...magento.orders.values()].map(valid);
+      const wanted = orders.filter((o) => o.state !== "canceled");
+      const flow = shopFlow({
+        magentoUrl: magento.url,
+        magentoToken: defaultIntegration.accessToken,
+        tryton: {
+          url: proxy.url,
+          database: server.database,
+          username: server.username,
+          password: server.password,
+          settings,
+        },
+        retry: FAST_QUEUE,
+        magentoTimeout: 5,
+        trytonTimeout: 20,
       });
       const started = Date.now();
-      const run = await runPipeline(
-        shop,
-        [{ name: "tryton", write: (orders) => importer.importOrders(orders) }],
-        {
-          pageSize: 50,
-          afterPage: (page) => {
-            if (page % 2 === 0) {
-              magento.expireTokens();
-              expiries += 1;
-            }
-            if (page % 3 === 0) {
-              proxy.expireSessions();
-              expiries += 1;
-            }
-          },
-        },
+      let expiries = 0;
+      const stopExpiring = every(5_000, () => {
+        proxy.expireSessions();
+        expiries += 1;
+      });
+      await start(flow);
+      const inTryton = () =>
+        admin.searchCount("sale.sale", [["comment", "ilike", "%OrderBridge magento-order:%"]]);
+      try {
+        // Faults until every order went through the flow once (in Tryton or in the queue).
+        await until("every order in Tryton or queued", async () => {
+          const q = await queueOf(nodeRed!);
+          return (await inTryton()) + q.entries.length >= wanted.length;
+        });
+      } finally {
+        stopExpiring();
+      }
+      const queuedAtStop = (await queueOf(nodeRed!)).entries.length;
+      const faultsAt = { magento: magento.counters.faults ?? 0, proxy: { ...proxy.faults } };
+      magento.setFaults(undefined);
+      proxy.setFaults(0);
+      await until(
+        "every order in Tryton and the queue empty",
+        async () => (await queueOf(nodeRed!)).entries.length === 0 && (await inTryton()) >= wanted.length,
+        { explain: () => queueDiagnosis(nodeRed!) },
       );
       const ms = Date.now() - started;
-      shop.close();
-      proxy.setFaults(0);
-
-      const orders: MagentoOrder[] = [...magento.orders.values()].map(valid);
-      const table = run.results.get("tryton")!;
-      const failed = new Set([...table.values()].filter((r) => r.action === "failed").map((r) => r.orderId));
-      // What failed is reported; synced again (as from the sync panel) it lands once.
-      const again = orders.filter((o) => failed.has(o.entity_id));
-      const retry = again.length ? await importer.importOrders(again) : { failures: [] };
       const report = await checkTryton(admin, orders);
-      const vanished = orders.filter((o) => !table.has(o.entity_id)).map((o) => `#${o.increment_id}`);
       const dupes = await trytonDuplicates(admin);
       console.log(
-        `      [soak tryton] ${orders.length} orders, ${run.pages} pages in ${ms} ms; Magento faults ${magento.counters.faults ?? 0}, ` +
-          `Tryton faults ${JSON.stringify(proxy.faults)} of ${proxy.requests} requests; results ${JSON.stringify(actionCounts(table))}; ` +
-          `re-synced ${again.length}; present ${report.present}, lost ${report.lost.length}, duplicated ${report.duplicated.length}, wrong ${report.wrong.length}`,
+        `      [soak tryton] ${orders.length} orders in ${ms} ms; Magento faults ${faultsAt.magento}, ` +
+          `Tryton faults ${JSON.stringify(faultsAt.proxy)} of ${proxy.requests} requests, ${expiries} session expiries; ` +
+          `${queuedAtStop} queued when the faults stopped; present ${report.present}, lost ${report.lost.length}, ` +
+          `duplicated ${report.duplicated.length}, wrong ${report.wrong.length}`,
       );
-      for (const f of run.pageFailures) console.log(`      [soak tryton] page failed: ${f.error}`);
-      // Why orders failed, numbers left out so that equal reasons count together.
-      const reasons = new Map<string, number>();
-      for (const r of table.values()) {
-        const reason = r.error?.message.replace(/#[^ ]+|\d+/g, "N");
-        if (reason) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-      }
-      for (const [reason, n] of reasons) console.log(`      [soak tryton] ${n} × ${reason}`);
       record({
-        part: "Fault soak: Magento → real Tryton 6.0 (proxy faults, expiries)",
+        part: "Fault soak: Magento → real Tryton 6.0 through Node-RED (proxy faults, expiries; faults stop, queue drains)",
         orders: orders.length,
-        faults:
-          (magento.counters.faults ?? 0) + Object.values(proxy.faults).reduce((n, c) => n + c, 0) + expiries,
-        lost: report.lost.length + vanished.length,
+        faults: faultsAt.magento + Object.values(faultsAt.proxy).reduce((n, c) => n + c, 0) + expiries,
+        lost: report.lost.length,
         duplicated: report.duplicated.length + dupes.parties.length + dupes.products.length,
         seconds: Math.round(ms / 1000),
       });
       assert.deepEqual(reportProblems(report), []);
-      assert.deepEqual(vanished, [], "every order has a result");
-      assert.deepEqual(retry.failures, [], "what failed syncs when tried again");
+      assert.equal(report.present, wanted.length);
       assert.deepEqual(dupes, { parties: [], products: [] });
-      assert.ok(
-        (magento.counters.faults ?? 0) > 0 && Object.keys(proxy.faults).length >= 6,
-        "faults were injected",
-      );
+      assert.ok(faultsAt.magento > 0 && Object.keys(faultsAt.proxy).length >= 4, "faults were injected");
       await admin.logout();
-      await client.logout();
     });
   });
 
@@ -183,99 +198,84 @@ describe("reliability: fault soak", function () {
       await stopSalesforce();
     });
 
-    it("every order once in Salesforce with Magento's content, no duplicate account, product or item, every failure reported", async () => {
-      expiries = 0;
+    it("every order once in Salesforce with Magento's content, no duplicate account, product or item, none lost", async () => {
       magento = await startMagentoSimulator({
         orders: SOAK_ORDERS,
         seed: 13,
         faults: {
           rate: FAULT_RATE,
           kinds: ["500", "503", "429", "reset", "slow"],
-          slowMs: 2_500,
+          slowMs: 6_000,
           retryAfterSeconds: 1,
           seed: 9,
         },
       });
       sf = await salesforceSimulator({ currencies: ["USD", "EUR", "GBP", "JPY"] });
-      // Salesforce's daily request limit is not a transient fault: it stops a run (tested on its own).
+      // Salesforce's daily request limit is not a transient fault: it has its own test (queue-recovery).
       sf.setFaults({
         rate: FAULT_RATE,
-        kinds: ["500", "503", "unable_to_lock_row", "record_error", "reset", "slow"],
+        kinds: ["500", "503", "unable_to_lock_row", "record_error", "reset", "slow", "concurrent_limit"],
         slowMs: 2_500,
         seed: 4,
       });
-      const session = salesforceSession(sf, sf.url, 2_000);
-      const pusher = new OrderPusher(session, {
-        retry: { attempts: 5, baseDelayMs: 50, maxDelayMs: 500 },
-        batchSize: 50,
-      });
-      const shop = new MagentoClient({
-        baseUrl: magento.url,
-        auth: { kind: "admin", ...defaultAdmin },
-        timeoutMs: 2_000,
+      const orders: MagentoOrder[] = [...magento.orders.values()].map(valid);
+      const flow = shopFlow({
+        magentoUrl: magento.url,
+        magentoToken: defaultIntegration.accessToken,
+        salesforce: { url: sf.url, credentials: salesforceCredentials(sf) },
+        retry: FAST_QUEUE,
+        pageSize: 100,
+        magentoTimeout: 5,
       });
       const started = Date.now();
-      const run = await runPipeline(shop, [{ name: "salesforce", write: (orders) => pusher.push(orders) }], {
-        pageSize: 100,
-        afterPage: (page) => {
-          if (page % 2 === 0) {
-            magento.expireTokens();
-            expiries += 1;
-          }
-          // Twice per run: more than 3 fresh sessions in 30 s is the session's "refresh loop" alarm.
-          if (page === 3 || page === Math.ceil(SOAK_ORDERS / 200)) {
-            sf.expireSessions();
-            expiries += 1;
-          }
-        },
+      let expiries = 0;
+      const stopExpiring = every(20_000, () => {
+        sf.expireSessions();
+        expiries += 1;
       });
-      const ms = Date.now() - started;
-      shop.close();
-      sf.setFaults(undefined);
-      const table = run.results.get("salesforce")!;
-      const orders: MagentoOrder[] = [...magento.orders.values()].map(valid);
-      const vanished = orders.filter((o) => !table.has(o.entity_id)).map((o) => `#${o.increment_id}`);
-      const failed = new Set([...table.values()].filter((r) => r.action === "failed").map((r) => r.orderId));
-      // What failed is reported; synced again (as from the sync panel) it lands once.
-      const again = orders.filter((o) => failed.has(o.entity_id));
-      const retry = again.length ? await pusher.push(again) : { results: [] };
-      const report = checkSalesforce(sf, orders);
-      const reasons = new Map<string, number>();
-      for (const r of table.values())
-        if (r.error) reasons.set(r.error.code, (reasons.get(r.error.code) ?? 0) + 1);
-      console.log(
-        `      [soak salesforce] ${orders.length} orders, ${run.pages} pages in ${ms} ms; Magento faults ${magento.counters.faults ?? 0}, ` +
-          `Salesforce faults ${JSON.stringify(Object.fromEntries(Object.entries(sf.counters).filter(([k]) => k.startsWith("fault."))))}, ` +
-          `${sf.counters["session.invalid"] ?? 0} expired sessions; results ${JSON.stringify(actionCounts(table))} ${JSON.stringify(Object.fromEntries(reasons))}; ` +
-          `re-synced ${again.length}; present ${report.present}, lost ${report.lost.length}, duplicated ${report.duplicated.length}, wrong ${report.wrong.length}`,
+      await start(flow);
+      const inSalesforce = () =>
+        new Set(sf.db.records("Order").map((o) => String(o.Magento_Order_Key__c))).size;
+      try {
+        await until("every order in Salesforce or queued", async () => {
+          const q = await queueOf(nodeRed!);
+          return inSalesforce() + q.entries.length >= orders.length;
+        });
+      } finally {
+        stopExpiring();
+      }
+      const queuedAtStop = (await queueOf(nodeRed!)).entries.length;
+      const sfFaults = Object.fromEntries(
+        Object.entries(sf.counters).filter(([k]) => k.startsWith("fault.")),
       );
-      for (const f of run.pageFailures) console.log(`      [soak salesforce] page failed: ${f.error}`);
+      const magentoFaults = magento.counters.faults ?? 0;
+      magento.setFaults(undefined);
+      sf.setFaults(undefined);
+      await until(
+        "every order in Salesforce and the queue empty",
+        async () => (await queueOf(nodeRed!)).entries.length === 0 && inSalesforce() >= orders.length,
+        { explain: () => queueDiagnosis(nodeRed!) },
+      );
+      const ms = Date.now() - started;
+      await sleep(500);
+      const report = checkSalesforce(sf, orders);
+      console.log(
+        `      [soak salesforce] ${orders.length} orders in ${ms} ms; Magento faults ${magentoFaults}, ` +
+          `Salesforce faults ${JSON.stringify(sfFaults)}, ${expiries} session expiries; ${queuedAtStop} queued when the faults stopped; ` +
+          `present ${report.present}, lost ${report.lost.length}, duplicated ${report.duplicated.length}, wrong ${report.wrong.length}`,
+      );
       record({
-        part: "Fault soak: Magento → Salesforce simulator (faults, expiries)",
+        part: "Fault soak: Magento → Salesforce simulator through Node-RED (faults, expiries; faults stop, queue drains)",
         orders: orders.length,
-        faults:
-          (magento.counters.faults ?? 0) +
-          Object.entries(sf.counters)
-            .filter(([k]) => k.startsWith("fault."))
-            .reduce((n, [, c]) => n + c, 0) +
-          expiries,
-        lost: report.lost.length + vanished.length,
+        faults: magentoFaults + Object.values(sfFaults).reduce((n, c) => n + c, 0) + expiries,
+        lost: report.lost.length,
         duplicated: report.duplicated.length + report.duplicateRecords.length,
         seconds: Math.round(ms / 1000),
       });
-      assert.deepEqual(vanished, [], "every order has a result");
-      assert.deepEqual(
-        retry.results.filter((r) => r.action === "failed"),
-        [],
-        "what failed syncs when tried again",
-      );
       assert.deepEqual(reportProblems(report), []);
       assert.deepEqual(report.duplicateRecords, []);
-      assert.ok(
-        Object.keys(sf.counters).filter((k) => k.startsWith("fault.") && sf.counters[k]! > 0).length >= 4,
-        "faults were injected",
-      );
-      await session.close();
+      assert.equal(report.present, orders.length);
+      assert.ok(Object.keys(sfFaults).length >= 4, "faults were injected");
     });
 
     it("the daily API limit stops the run; every order of the page is reported failed, none vanishes", async () => {

@@ -9,7 +9,7 @@
  * drained; "reported as failed once" does not count as delivered.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { MagentoOrder } from "../../src/magento/schema";
@@ -22,49 +22,8 @@ import { FAST_QUEUE, salesforceCredentials, shopFlow, type FlowTargets } from ".
 import { record } from "../support/reliability-report";
 import { checkSalesforce, salesforceSimulator, stopSalesforce } from "../support/reliability-salesforce";
 import { checkTryton, reportProblems, shopSettings, valid } from "../support/reliability-shop";
+import { queueDiagnosis, queuedOnDisk, queueOf, until } from "../support/reliability-queue";
 import { realTrytonServer, type RealTrytonServer } from "../support/tryton-server";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits for `ready` (checked every 250 ms); the cap only ends a test that would never pass. */
-async function until(what: string, ready: () => Promise<boolean> | boolean, capMs = 300_000): Promise<void> {
-  const started = Date.now();
-  while (!(await ready())) {
-    if (Date.now() - started > capMs) throw new Error(`gave up after ${capMs / 1000} s waiting for: ${what}`);
-    await sleep(250);
-  }
-}
-
-interface QueueView {
-  entries: Array<{
-    key: string;
-    nodeId: string;
-    state: string;
-    retryClass: string;
-    attempts: number;
-    error: { code: string };
-  }>;
-  counts: { pending: number; retrying: number; attention: number };
-}
-
-/** The sync queues of a running Node-RED, read through the Order sync panel's admin route. */
-async function queueOf(nodeRed: NodeRedInstance): Promise<QueueView> {
-  const res = await fetch(`${nodeRed.url}/orderbridge/sync/queue?limit=500`);
-  assert.equal(res.status, 200);
-  return (await res.json()) as QueueView;
-}
-
-/** Entries of a target node's sync queue as the context store has them on disk. */
-function queuedOnDisk(userDir: string, tab: string, nodeId: string): number {
-  const file = path.join(userDir, "context", tab, `${nodeId}.json`);
-  if (!existsSync(file)) return 0;
-  try {
-    const data = JSON.parse(readFileSync(file, "utf8")) as { syncQueue?: Record<string, unknown> };
-    return Object.keys(data.syncQueue ?? {}).length;
-  } catch {
-    return 0; // being renamed into place
-  }
-}
 
 describe("reliability: no order forgotten (real Node-RED, durable sync queue)", function () {
   this.timeout(15 * 60_000);
@@ -108,10 +67,17 @@ describe("reliability: no order forgotten (real Node-RED, durable sync queue)", 
   /** Each order once in Salesforce with Magento's content, the queue empty. */
   async function expectAllInSalesforce(crm: SalesforceSimulator, what: string) {
     const orders: MagentoOrder[] = [...(shop as MagentoSimulator).orders.values()].map(valid);
-    await until(`${what}: every order in Salesforce and the queue empty`, async () => {
-      const report = checkSalesforce(crm, orders);
-      return reportProblems(report).length === 0 && (await queueOf(nodeRed!)).entries.length === 0;
-    });
+    await until(
+      `${what}: every order in Salesforce and the queue empty`,
+      async () => {
+        const report = checkSalesforce(crm, orders);
+        return reportProblems(report).length === 0 && (await queueOf(nodeRed!)).entries.length === 0;
+      },
+      {
+        explain: async () =>
+          `  Salesforce: ${reportProblems(checkSalesforce(crm, orders)).join("; ").slice(0, 1000)}\n${await queueDiagnosis(nodeRed!)}`,
+      },
+    );
     const report = checkSalesforce(crm, orders);
     assert.deepEqual(reportProblems(report), []);
     assert.deepEqual(report.duplicateRecords, []);
@@ -124,7 +90,7 @@ describe("reliability: no order forgotten (real Node-RED, durable sync queue)", 
 
     it(`Default Status in the Activated group, then set back to Draft: every order arrives once${crash}`, async () => {
       shop = await startMagentoSimulator({ orders: 5, seed: 61 });
-      const crm = await salesforceSimulator();
+      const crm = await salesforceSimulator({ currencies: ["USD", "EUR", "GBP", "JPY"] });
       const activated = salesforceFlow(crm, { salesforceSettings: { defaultStatus: "Activated" } });
       const { ids } = activated;
       const started = Date.now();
@@ -195,7 +161,7 @@ describe("reliability: no order forgotten (real Node-RED, durable sync queue)", 
 
   it("a page failed by a node that keeps no queue holds the cursor: the automatic runs pull it again", async () => {
     shop = await startMagentoSimulator({ orders: 40, seed: 71 });
-    const crm = await salesforceSimulator();
+    const crm = await salesforceSimulator({ currencies: ["USD", "EUR", "GBP", "JPY"] });
     // Fails each page the first time it sees it (like a flaky function node of the user's).
     const flow = salesforceFlow(crm, {
       pageSize: 10,

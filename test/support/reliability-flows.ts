@@ -22,6 +22,9 @@ export interface FlowTargets {
   salesforceSettings?: Record<string, unknown>;
   /** Sync queue retry settings of both target nodes (dialog units: seconds, minutes). */
   retry?: RetryDef;
+  /** Client timeouts in seconds (defaults: Magento 30, Tryton 120). */
+  magentoTimeout?: number;
+  trytonTimeout?: number;
   /** A node put between the intake and the filter (e.g. a function node), without id and wires. */
   between?: Record<string, unknown>;
 }
@@ -69,7 +72,7 @@ export function shopFlow(t: FlowTargets): {
       baseUrl: t.magentoUrl,
       storeCode: "default",
       authMode: "bearer",
-      timeout: 30,
+      timeout: t.magentoTimeout ?? 30,
       pageSize: t.pageSize ?? 50,
       rejectUnauthorized: true,
       ca: "",
@@ -133,7 +136,7 @@ export function shopFlow(t: FlowTargets): {
         database: t.tryton.database,
         language: "en",
         company: "",
-        timeout: 120,
+        timeout: t.trytonTimeout ?? 120,
       },
       {
         id: ids.tryton,
