@@ -13,7 +13,7 @@ import { queueRegistry } from "../sync/queue-registry";
 import type { MagentoConfigNode } from "./magento-config";
 import { errorText, progressStatus, safeError } from "./shared/report";
 import { FlowCompletion } from "./shared/flow-completion";
-import { pullQueued, type RetryMap } from "./shared/queue-pull";
+import { pullQueued, retryWhenDue, type RetryMap } from "./shared/queue-pull";
 import { intervalMs, startPolling } from "./shared/poll";
 import { SerialRunner } from "./shared/serial";
 import { recordResults } from "../sync/sync-log";
@@ -183,9 +183,19 @@ export default function register(RED: NodeAPI): void {
           )
         : undefined;
     if (!stopPolling) status.idle("manual sync");
+    // Without polling, the queued orders are still pulled again when they come due.
+    const stopRetrying = stopPolling
+      ? undefined
+      : retryWhenDue(this.id, () =>
+          pull({ kind: "queue" }, {}, (msgs) => this.send(msgs)).catch((err: unknown) => {
+            status.error(err);
+            this.error(safeError(err), { payload: { trigger: "queue" } } as NodeMessage);
+          }),
+        );
 
     this.on("close", (_removed: boolean, done: () => void) => {
       stopPolling?.();
+      stopRetrying?.();
       runner.stop().finally(() => {
         leaveRegistry();
         completion.close();

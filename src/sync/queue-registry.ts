@@ -81,6 +81,16 @@ export class QueueRegistry {
     return out;
   }
 
+  /** When an entry this intake pulls again next comes due (epoch ms), if any. */
+  nextDueFor(intakeId: string): number | undefined {
+    let next: number | undefined;
+    for (const owner of this.queues.values()) {
+      const at = owner.queue.nextDueAt((e) => this.intakeFor(e) === intakeId);
+      if (at !== undefined && (next === undefined || at < next)) next = at;
+    }
+    return next;
+  }
+
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

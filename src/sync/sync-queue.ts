@@ -229,6 +229,18 @@ export class SyncQueue {
     return this.entries().filter((e) => this.isDue(e, now));
   }
 
+  /** When the next entry comes due (epoch ms; now for one due already); undefined when none will by itself. */
+  nextDueAt(filter: (e: QueueEntry) => boolean = () => true): number | undefined {
+    const now = this.now();
+    let next: number | undefined;
+    for (const e of this.entriesByKey.values()) {
+      if (!filter(e)) continue;
+      const at = this.isDue(e, now) ? now : e.state === "attention" ? undefined : e.nextTryAt;
+      if (at !== undefined && (next === undefined || at < next)) next = at;
+    }
+    return next;
+  }
+
   /**
    * Marks entries as pulled again (`retrying`) and sets when they are due again if no result
    * comes; an entry offered `maxOffers` times without a result needs attention.

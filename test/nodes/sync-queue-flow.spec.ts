@@ -17,7 +17,12 @@ import { simulator, stopAll } from "../unit/salesforce-fixtures";
 
 const ORDERS = 12;
 
-function flow(shop: MagentoSimulator, crm: SalesforceSimulator, out: Record<string, unknown> = {}) {
+function flow(
+  shop: MagentoSimulator,
+  crm: SalesforceSimulator,
+  out: Record<string, unknown> = {},
+  autoSync = true,
+) {
   const onTab = (nodes: Array<{ id: string; type: string } & Record<string, unknown>>) =>
     nodes.map((n) => ({ z: "tab", ...n }));
   return [
@@ -46,7 +51,7 @@ function flow(shop: MagentoSimulator, crm: SalesforceSimulator, out: Record<stri
         id: "in",
         type: "magento-order-in",
         magento: "shop",
-        autoSync: true,
+        autoSync,
         interval: 1,
         intervalUnit: "s",
         wires: [["out"], []],
@@ -85,10 +90,15 @@ function credentials(crm: SalesforceSimulator) {
   };
 }
 
-async function load(shop: MagentoSimulator, crm: SalesforceSimulator, out?: Record<string, unknown>) {
+async function load(
+  shop: MagentoSimulator,
+  crm: SalesforceSimulator,
+  out?: Record<string, unknown>,
+  autoSync?: boolean,
+) {
   await helper.load(
     [magentoConfig, magentoOrderIn, salesforceConfig, salesforceOrderOut],
-    flow(shop, crm, out),
+    flow(shop, crm, out, autoSync),
     credentials(crm),
   );
 }
@@ -148,6 +158,22 @@ describe("sync queue in a flow (magento-order-in → salesforce-order-out)", fun
     await until("the queue drained", () => queueOf()!.size === 0 && crm.db.count("Order") === ORDERS);
     const keys = ordersIn(crm);
     assert.equal(new Set(keys).size, ORDERS, "each order once");
+  });
+
+  it("without automatic sync, pulls queued orders again by itself when they come due, and warns that a memory store forgets them", async () => {
+    const crm = await simulator();
+    crm.setFaults({ rate: 1, kinds: ["503"] });
+    await load(shop, crm, {}, false);
+    helper.getNode("in").receive({ payload: {} } as never);
+    await until("all orders queued", () => (queueOf()?.size ?? 0) === ORDERS);
+    crm.setFaults(undefined);
+    // No more input: the intake's own timer pulls the queued orders when they come due.
+    await until("the queue drained", () => queueOf()!.size === 0 && crm.db.count("Order") === ORDERS);
+    assert.equal(new Set(ordersIn(crm)).size, ORDERS);
+    const warnings = (helper.log() as unknown as { args: Array<[{ level: number; msg: unknown }]> }).args
+      .map(([e]) => e)
+      .filter((e) => e.level === 30 && /kept in memory only/.test(String(e.msg)));
+    assert.equal(warnings.length, 1, "one warning that the queue is in memory only");
   });
 
   it("keeps orders refused for the Default Status until the node is redeployed with a Draft status, then sends them by itself", async () => {

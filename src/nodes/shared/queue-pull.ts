@@ -62,3 +62,34 @@ export async function pullQueued(
   }
   return pulled;
 }
+
+/**
+ * For an intake without automatic sync: runs `pull` (a queue-only run) when the next entry it
+ * pulls again comes due, so queued orders are retried by themselves in flows driven only by
+ * webhooks or by hand. Returns the function that stops it (the node's `close`).
+ */
+export function retryWhenDue(intakeId: string, pull: () => Promise<unknown>): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const plan = () => {
+    if (stopped) return;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const at = queueRegistry.nextDueFor(intakeId);
+    if (at === undefined) return;
+    // At least a second apart; setTimeout cannot wait longer than ~24.8 days.
+    const wait = Math.min(Math.max(1_000, at - Date.now()), 2 ** 31 - 1);
+    timer = setTimeout(() => {
+      timer = undefined;
+      pull().finally(plan);
+    }, wait);
+    timer.unref?.();
+  };
+  const unsubscribe = queueRegistry.subscribe(plan);
+  plan();
+  return () => {
+    stopped = true;
+    unsubscribe();
+    if (timer) clearTimeout(timer);
+  };
+}
