@@ -14,6 +14,7 @@ import type { MagentoConfigNode } from "./magento-config";
 import { errorText, progressStatus, safeError } from "./shared/report";
 import { FlowCompletion } from "./shared/flow-completion";
 import { pullQueued, retryWhenDue, type RetryMap } from "./shared/queue-pull";
+import { readContext, writeContext } from "./shared/context-value";
 import { intervalMs, startPolling } from "./shared/poll";
 import { SerialRunner } from "./shared/serial";
 import { recordResults } from "../sync/sync-log";
@@ -63,7 +64,7 @@ export default function register(RED: NodeAPI): void {
     let generation = 0;
     let runGeneration = 0;
     let settledSoFar: Promise<unknown> = Promise.resolve();
-    const stored = () => (context.get(CURSOR_KEY) as OrderCursor | undefined) ?? null;
+    const stored = async () => (await readContext<OrderCursor>(context, CURSOR_KEY)) ?? null;
     const cursors: CursorStore = {
       load: async () => {
         runGeneration = generation;
@@ -77,7 +78,7 @@ export default function register(RED: NodeAPI): void {
         const since = runGeneration;
         if (since === generation) sent = cursor;
         if (cursor === null || !completion.available) {
-          context.set(CURSOR_KEY, cursor ?? undefined);
+          await writeContext(context, CURSOR_KEY, cursor ?? undefined);
           return;
         }
         // After this page and every page sent before it, in the order they were sent.
@@ -96,8 +97,11 @@ export default function register(RED: NodeAPI): void {
             return;
           }
           // Pages settling out of order never move the cursor back.
-          if (isAfter(cursor, stored())) context.set(CURSOR_KEY, cursor);
+          if (isAfter(cursor, await stored())) await writeContext(context, CURSOR_KEY, cursor);
         });
+        settledSoFar = settledSoFar.catch((err: unknown) =>
+          this.error(`The cursor could not be stored in the context store: ${errorText(err)}`),
+        );
       },
     };
 

@@ -1,3 +1,4 @@
+import { readContext, writeContext } from "./shared/context-value";
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "node-red";
 import {
   exportTriggerOf,
@@ -81,8 +82,8 @@ export default function register(RED: NodeAPI): void {
     }
     const context = this.context();
     const cursors: CursorStore = {
-      load: async () => (context.get(CURSOR_KEY) as StatusCursor | undefined) ?? null,
-      save: async (cursor) => context.set(CURSOR_KEY, cursor ?? undefined),
+      load: async () => (await readContext<StatusCursor>(context, CURSOR_KEY)) ?? null,
+      save: (cursor) => writeContext(context, CURSOR_KEY, cursor ?? undefined),
     };
 
     const exportNow = (

@@ -5,6 +5,7 @@
  */
 import type { Node, NodeAPI } from "node-red";
 import type { SyncTarget } from "../../sync/result";
+import { readContext, writeContext } from "./context-value";
 import { queueRegistry } from "../../sync/queue-registry";
 import { defaultRetryPolicy, SyncQueue, type QueueStorage, type RetryPolicy } from "../../sync/sync-queue";
 
@@ -52,18 +53,8 @@ export function defaultStoreIsPersistent(RED: Pick<NodeAPI, "settings">): boolea
 function contextStorage(node: Node): QueueStorage {
   const context = node.context();
   return {
-    load: () =>
-      new Promise((resolve, reject) =>
-        context.get(QUEUE_KEY, (err: Error | null | undefined, value: unknown) =>
-          err ? reject(err) : resolve(value),
-        ),
-      ),
-    save: (entries) =>
-      new Promise((resolve, reject) =>
-        context.set(QUEUE_KEY, Object.keys(entries).length ? entries : undefined, (err?: Error | null) =>
-          err ? reject(err) : resolve(),
-        ),
-      ),
+    load: () => readContext(context, QUEUE_KEY),
+    save: (entries) => writeContext(context, QUEUE_KEY, Object.keys(entries).length ? entries : undefined),
   };
 }
 
