@@ -14,9 +14,6 @@
  * Size: see test/support/reliability-size.ts (SOAK_ORDERS; `SOAK_ORDERS=30000` is the long soak).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import type { MagentoOrder } from "../../src/magento/schema";
 import {
   defaultIntegration,
@@ -24,7 +21,7 @@ import {
   startMagentoSimulator,
   type MagentoSimulator,
 } from "../../src/sandbox/magento";
-import { startNodeRed, type NodeRedInstance } from "../../src/sandbox/node-red-runtime";
+import type { NodeRedInstance } from "../../src/sandbox/node-red-runtime";
 import { pageFailed } from "../../src/nodes/shared/order-batch";
 import { OrderPusher } from "../../src/salesforce/order-pusher";
 import type { SyncResult } from "../../src/sync/result";
@@ -33,7 +30,7 @@ import { TrytonClient } from "../../src/tryton/rpc";
 import { ensureBuilt } from "../support/reliability-build";
 import { FAST_QUEUE, salesforceCredentials, shopFlow } from "../support/reliability-flows";
 import { startFaultProxy, type FaultProxy } from "../support/reliability-proxy";
-import { queueDiagnosis, queueOf, sleep, until } from "../support/reliability-queue";
+import { PersistentNodeRed, queueDiagnosis, queueOf, sleep, until } from "../support/reliability-queue";
 import { record } from "../support/reliability-report";
 import { SOAK_ORDERS, TRYTON_SOAK_ORDERS } from "../support/reliability-size";
 import {
@@ -61,20 +58,14 @@ function every(ms: number, tick: () => void): () => void {
 
 describe("reliability: fault soak (real Node-RED, faults stop, the queue drains)", function () {
   this.timeout(30 * 60_000);
+  const runtime = new PersistentNodeRed();
   let nodeRed: NodeRedInstance | undefined;
-  let userDir: string | undefined;
 
   before(() => ensureBuilt());
-  afterEach(async () => {
-    await nodeRed?.stop("SIGKILL");
-    nodeRed = undefined;
-    if (userDir) rmSync(userDir, { recursive: true, force: true });
-    userDir = undefined;
-  });
+  afterEach(() => runtime.stop());
 
   async function start(flow: { flows: object[]; credentials: Record<string, object> }) {
-    userDir = mkdtempSync(path.join(os.tmpdir(), "orderbridge-soak-"));
-    nodeRed = await startNodeRed({ userDir, persistentContext: true, removeUserDir: false, ...flow });
+    nodeRed = await runtime.start(flow);
     return nodeRed;
   }
 

@@ -9,48 +9,42 @@
  * drained; "reported as failed once" does not count as delivered.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import type { MagentoOrder } from "../../src/magento/schema";
 import { defaultIntegration, startMagentoSimulator, type MagentoSimulator } from "../../src/sandbox/magento";
-import { startNodeRed, type NodeRedInstance } from "../../src/sandbox/node-red-runtime";
+import type { NodeRedInstance } from "../../src/sandbox/node-red-runtime";
 import type { SalesforceSimulator } from "../../src/sandbox/salesforce";
 import { TrytonClient } from "../../src/tryton/rpc";
 import { ensureBuilt } from "../support/reliability-build";
 import { FAST_QUEUE, salesforceCredentials, shopFlow, type FlowTargets } from "../support/reliability-flows";
-import { record } from "../support/reliability-report";
+import { record, type Figures } from "../support/reliability-report";
 import { checkSalesforce, salesforceSimulator, stopSalesforce } from "../support/reliability-salesforce";
 import { checkTryton, reportProblems, shopSettings, valid } from "../support/reliability-shop";
-import { queueDiagnosis, queuedOnDisk, queueOf, until } from "../support/reliability-queue";
+import {
+  PersistentNodeRed,
+  queueDiagnosis,
+  queuedOnDisk,
+  queueOf,
+  until,
+} from "../support/reliability-queue";
 import { realTrytonServer, type RealTrytonServer } from "../support/tryton-server";
 
 describe("reliability: no order forgotten (real Node-RED, durable sync queue)", function () {
   this.timeout(15 * 60_000);
   let shop: MagentoSimulator | undefined;
+  const runtime = new PersistentNodeRed();
   let nodeRed: NodeRedInstance | undefined;
-  let userDir: string | undefined;
 
   before(() => ensureBuilt());
   afterEach(async () => {
-    await nodeRed?.stop("SIGKILL");
+    await runtime.stop();
     nodeRed = undefined;
     await shop?.stop();
     shop = undefined;
     await stopSalesforce();
-    if (userDir) rmSync(userDir, { recursive: true, force: true });
-    userDir = undefined;
   });
 
-  /** Node-RED on the test's user directory, with the persistent context store. */
   async function start(flow?: { flows: object[]; credentials: Record<string, object> }) {
-    userDir ??= mkdtempSync(path.join(os.tmpdir(), "orderbridge-queue-"));
-    nodeRed = await startNodeRed({
-      userDir,
-      persistentContext: true,
-      removeUserDir: false,
-      ...(flow ? { flows: flow.flows, credentials: flow.credentials } : {}),
-    });
+    nodeRed = await runtime.start(flow);
     return nodeRed;
   }
 
@@ -64,10 +58,18 @@ describe("reliability: no order forgotten (real Node-RED, durable sync queue)", 
     });
   }
 
-  /** Each order once in Salesforce with Magento's content, the queue empty. */
-  async function expectAllInSalesforce(crm: SalesforceSimulator, what: string) {
+  /**
+   * Waits until each order is once in Salesforce with Magento's content and the queue is empty,
+   * records the figures as measured (lost: not in Salesforce once the queue drained or the wait
+   * gave up), then asserts.
+   */
+  async function expectAllInSalesforce(
+    crm: SalesforceSimulator,
+    what: string,
+    figures?: Omit<Figures, "orders" | "lost" | "duplicated" | "seconds"> & { started: number },
+  ) {
     const orders: MagentoOrder[] = [...(shop as MagentoSimulator).orders.values()].map(valid);
-    await until(
+    const waited = await until(
       `${what}: every order in Salesforce and the queue empty`,
       async () => {
         const report = checkSalesforce(crm, orders);
@@ -77,8 +79,19 @@ describe("reliability: no order forgotten (real Node-RED, durable sync queue)", 
         explain: async () =>
           `  Salesforce: ${reportProblems(checkSalesforce(crm, orders)).join("; ").slice(0, 1000)}\n${await queueDiagnosis(nodeRed!)}`,
       },
-    );
+    ).catch((err: unknown) => err);
     const report = checkSalesforce(crm, orders);
+    if (figures) {
+      const { started, ...rest } = figures;
+      record({
+        ...rest,
+        orders: orders.length,
+        lost: report.lost.length,
+        duplicated: report.duplicated.length + report.duplicateRecords.length,
+        seconds: Math.round((Date.now() - started) / 1000),
+      });
+    }
+    if (waited) throw waited;
     assert.deepEqual(reportProblems(report), []);
     assert.deepEqual(report.duplicateRecords, []);
     assert.equal(report.present, orders.length);
@@ -101,20 +114,16 @@ describe("reliability: no order forgotten (real Node-RED, durable sync queue)", 
       });
       assert.equal(crm.db.count("Order"), 0);
       if (kill) {
-        await until("the queue on disk", () => queuedOnDisk(userDir!, ids.tab, ids.salesforce) === 5);
+        await until("the queue on disk", () => queuedOnDisk(runtime.dir, ids.tab, ids.salesforce) === 5);
         await nodeRed!.kill9();
         await start();
       }
       // The user sets Draft and deploys; from here on only the automatic runs.
       await nodeRed!.deploy(salesforceFlow(crm).flows, salesforceFlow(crm).credentials);
-      await expectAllInSalesforce(crm, "after the redeploy");
-      record({
+      await expectAllInSalesforce(crm, "after the redeploy", {
         part: `Default Status Activated → Draft, real Node-RED${kill ? ", SIGKILL" : ""}`,
-        orders: 5,
         crashes: kill ? 1 : 0,
-        lost: 0,
-        duplicated: 0,
-        seconds: Math.round((Date.now() - started) / 1000),
+        started,
       });
     });
 
@@ -137,25 +146,69 @@ describe("reliability: no order forgotten (real Node-RED, durable sync queue)", 
       if (kill) {
         await until(
           "the queue on disk",
-          () => queuedOnDisk(userDir!, flow.ids.tab, flow.ids.salesforce) >= queued,
+          () => queuedOnDisk(runtime.dir, flow.ids.tab, flow.ids.salesforce) >= queued,
         );
         await nodeRed!.kill9();
         await start();
       }
       // The limit window passes.
       crm.setFaults(undefined);
-      const report = await expectAllInSalesforce(crm, "after the limit window");
+      const report = await expectAllInSalesforce(crm, "after the limit window", {
+        part: `Daily API limit mid-run, real Node-RED${kill ? ", SIGKILL" : ""}`,
+        crashes: kill ? 1 : 0,
+        started,
+      });
       console.log(
         `      [queue] daily limit${kill ? " + SIGKILL" : ""}: ${queued} orders queued when the limit hit, ${report.present}/${total} in Salesforce at the end`,
       );
-      record({
-        part: `Daily API limit mid-run, real Node-RED${kill ? ", SIGKILL" : ""}`,
-        orders: total,
-        crashes: kill ? 1 : 0,
-        lost: 0,
-        duplicated: 0,
-        seconds: Math.round((Date.now() - started) / 1000),
+    });
+  }
+
+  for (const kill of [false, true]) {
+    it(`10 % faults on every Salesforce call, expired sessions, then the faults stop: every order arrives once${kill ? ", Node-RED killed (SIGKILL) while faults go on" : ""}`, async () => {
+      const total = 500;
+      shop = await startMagentoSimulator({ orders: total, seed: kill ? 83 : 79 });
+      const crm = await salesforceSimulator({ currencies: ["USD", "EUR", "GBP", "JPY"], latencyMs: 10 });
+      crm.setFaults({
+        rate: 0.1,
+        kinds: ["500", "503", "reset", "concurrent_limit", "unable_to_lock_row", "record_error"],
+        seed: kill ? 17 : 19,
       });
+      const flow = salesforceFlow(crm, { pageSize: 50 });
+      const started = Date.now();
+      const expiring = setInterval(() => crm.expireSessions(), 5_000);
+      let maxQueued = 0;
+      try {
+        await start(flow);
+        const inCrm = () => new Set(crm.db.records("Order").map((o) => String(o.Magento_Order_Key__c))).size;
+        const seenOnce = async () => {
+          const queued = (await queueOf(nodeRed!)).entries.length;
+          maxQueued = Math.max(maxQueued, queued);
+          return inCrm() + queued >= total;
+        };
+        if (kill) {
+          await until("some orders in Salesforce", () => inCrm() >= total / 4);
+          await nodeRed!.kill9();
+          await start();
+        }
+        await until("every order in Salesforce or queued", seenOnce);
+      } finally {
+        clearInterval(expiring);
+      }
+      const faults = Object.entries(crm.counters)
+        .filter(([k]) => k.startsWith("fault."))
+        .reduce((n, [, c]) => n + c, 0);
+      crm.setFaults(undefined);
+      const report = await expectAllInSalesforce(crm, "after the faults stopped", {
+        part: `10 % Salesforce faults and expired sessions, faults stop, real Node-RED${kill ? ", SIGKILL" : ""}`,
+        faults,
+        crashes: kill ? 1 : 0,
+        started,
+      });
+      console.log(
+        `      [queue] 10 % Salesforce faults${kill ? " + SIGKILL" : ""}: ${faults} faults, ${crm.counters["session.invalid"] ?? 0} expired sessions, ` +
+          `up to ${maxQueued} orders queued; ${report.present}/${total} in Salesforce at the end, each once`,
+      );
     });
   }
 

@@ -4,9 +4,10 @@
  * panel's admin route, and reading a queue as the context store has it on disk.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import type { NodeRedInstance } from "../../src/sandbox/node-red-runtime";
+import { startNodeRed, type NodeRedInstance } from "../../src/sandbox/node-red-runtime";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -68,4 +69,36 @@ export async function queueDiagnosis(nodeRed: NodeRedInstance): Promise<string> 
     .slice(0, 5)
     .map((e) => `${e.key} ${e.state} ×${e.attempts} ${e.error.message}`);
   return `  queue (${queue?.entries.length ?? "?"}): ${entries?.join("\n    ") ?? "unreadable"}\n  Node-RED log:\n    ${nodeRed.logs().slice(-20).join("\n    ")}`;
+}
+
+/**
+ * One real Node-RED at a time on a user directory of its own with the persistent
+ * (localfilesystem) context store: `start` (again after a `kill9`, on the same directory),
+ * `stop` for the test's `afterEach` (SIGKILL, directory removed).
+ */
+export class PersistentNodeRed {
+  instance: NodeRedInstance | undefined;
+  private userDir: string | undefined;
+
+  get dir(): string {
+    this.userDir ??= mkdtempSync(path.join(os.tmpdir(), "orderbridge-queue-"));
+    return this.userDir;
+  }
+
+  async start(flow?: { flows: object[]; credentials: Record<string, object> }): Promise<NodeRedInstance> {
+    this.instance = await startNodeRed({
+      userDir: this.dir,
+      persistentContext: true,
+      removeUserDir: false,
+      ...(flow ? { flows: flow.flows, credentials: flow.credentials } : {}),
+    });
+    return this.instance;
+  }
+
+  async stop(): Promise<void> {
+    await this.instance?.stop("SIGKILL");
+    this.instance = undefined;
+    if (this.userDir) rmSync(this.userDir, { recursive: true, force: true });
+    this.userDir = undefined;
+  }
 }
