@@ -215,12 +215,13 @@ describe("reliability: fault soak (real Node-RED, faults stop, the queue drains)
         magentoToken: defaultIntegration.accessToken,
         salesforce: { url: sf.url, credentials: salesforceCredentials(sf) },
         retry: FAST_QUEUE,
-        pageSize: 100,
+        // The example flows' page size: more calls, more faults.
+        pageSize: 50,
         magentoTimeout: 5,
       });
       const started = Date.now();
       let expiries = 0;
-      const stopExpiring = every(20_000, () => {
+      const stopExpiring = every(10_000, () => {
         sf.expireSessions();
         expiries += 1;
       });
