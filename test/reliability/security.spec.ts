@@ -241,7 +241,11 @@ describe("reliability: security", function () {
       traces.some((t) => t.includes('"ok":true')) && traces.some((t) => t.includes('"ok":false')),
       traces.join("\n"),
     );
-    for (const route of ["/orderbridge/sync/results?history=1&limit=1000", "/orderbridge/sync/intakes"]) {
+    for (const route of [
+      "/orderbridge/sync/results?history=1&limit=1000",
+      "/orderbridge/sync/intakes",
+      "/orderbridge/sync/queue",
+    ]) {
       const res = await fetch(nr.url + route);
       traces.push(`${route} → ${await res.text()}`);
     }
@@ -308,6 +312,9 @@ describe("reliability: security", function () {
       { method: "GET", path: "/orderbridge/sync/results", write: false },
       { method: "GET", path: "/orderbridge/sync/intakes", write: false },
       { method: "POST", path: "/orderbridge/sync/again", write: true },
+      { method: "GET", path: "/orderbridge/sync/queue", write: false },
+      { method: "POST", path: "/orderbridge/sync/queue/again", write: true },
+      { method: "POST", path: "/orderbridge/sync/queue/dismiss", write: true },
     ];
     const covered = new Set(routes.map((r) => r.path.replace("/x1/", "/:id/")));
     const uncovered = [...found].map((r) => r.replace(/^\w+ /, "")).filter((p) => !covered.has(p));
