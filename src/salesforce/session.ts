@@ -384,14 +384,17 @@ export class SalesforceSession {
 
   private async refresh(): Promise<string> {
     const now = Date.now();
-    this.refreshTimes = [...this.refreshTimes.filter((t) => now - t < REFRESH_WINDOW_MS), now];
-    if (this.refreshTimes.length > MAX_REFRESHES_IN_WINDOW) {
+    // Only refreshes made count: a refused attempt must not renew the window, or a caller that
+    // keeps trying (the sync queue) would keep the session refused after Salesforce recovered.
+    this.refreshTimes = this.refreshTimes.filter((t) => now - t < REFRESH_WINDOW_MS);
+    if (this.refreshTimes.length >= MAX_REFRESHES_IN_WINDOW) {
       throw new SalesforceError(
         "INVALID_SESSION_ID",
         `Salesforce refused ${MAX_REFRESHES_IN_WINDOW} fresh sessions within ${REFRESH_WINDOW_MS / 1000} s (401 right after logging in again): check the connected app's IP restrictions and session policies.`,
         "login",
       );
     }
+    this.refreshTimes.push(now);
     const res = checkToken(this.authMode, await this.grant());
     this.adopt(res);
     return res.access_token;

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import type { MagentoOrder } from "../../src/magento/schema";
 import { defaultIntegration, startMagentoSimulator, type MagentoSimulator } from "../../src/sandbox/magento";
 import type { NodeRedInstance } from "../../src/sandbox/node-red-runtime";
-import type { SalesforceSimulator } from "../../src/sandbox/salesforce";
+import type { FaultKind, SalesforceSimulator } from "../../src/sandbox/salesforce";
 import { TrytonClient } from "../../src/tryton/rpc";
 import { ensureBuilt } from "../support/reliability-build";
 import { FAST_QUEUE, salesforceCredentials, shopFlow, type FlowTargets } from "../support/reliability-flows";
@@ -165,18 +165,25 @@ describe("reliability: no order forgotten (real Node-RED, durable sync queue)", 
   }
 
   for (const kill of [false, true]) {
-    it(`10 % faults on every Salesforce call, expired sessions, then the faults stop: every order arrives once${kill ? ", Node-RED killed (SIGKILL) while faults go on" : ""}`, async () => {
+    it(`10 % faults on every Salesforce call, an outage and expired sessions, then the faults stop: every order arrives once${kill ? ", Node-RED killed (SIGKILL) during the outage" : ""}`, async () => {
       const total = 500;
       shop = await startMagentoSimulator({ orders: total, seed: kill ? 83 : 79 });
       const crm = await salesforceSimulator({ currencies: ["USD", "EUR", "GBP", "JPY"], latencyMs: 10 });
-      crm.setFaults({
+      const tenPercent = {
         rate: 0.1,
-        kinds: ["500", "503", "reset", "concurrent_limit", "unable_to_lock_row", "record_error"],
-        seed: kill ? 17 : 19,
-      });
+        kinds: [
+          "500",
+          "503",
+          "reset",
+          "concurrent_limit",
+          "unable_to_lock_row",
+          "record_error",
+        ] as FaultKind[],
+      };
+      crm.setFaults({ ...tenPercent, seed: kill ? 17 : 19 });
       const flow = salesforceFlow(crm, { pageSize: 50 });
       const started = Date.now();
-      const expiring = setInterval(() => crm.expireSessions(), 5_000);
+      const expiring = setInterval(() => crm.expireSessions(), 20_000);
       let maxQueued = 0;
       try {
         await start(flow);
@@ -186,11 +193,20 @@ describe("reliability: no order forgotten (real Node-RED, durable sync queue)", 
           maxQueued = Math.max(maxQueued, queued);
           return inCrm() + queued >= total;
         };
+        await until("some orders in Salesforce", () => inCrm() >= total / 4);
+        // An outage in the middle: every call fails until orders wait in the queue.
+        const faults = { kinds: ["500", "503", "reset", "concurrent_limit"] as FaultKind[], seed: 23 };
+        crm.setFaults({ rate: 1, ...faults });
+        await until("orders queued during the outage", async () => (await seenOnce(), maxQueued > 0));
         if (kill) {
-          await until("some orders in Salesforce", () => inCrm() >= total / 4);
+          await until(
+            "the queue on disk",
+            () => queuedOnDisk(runtime.dir, flow.ids.tab, flow.ids.salesforce) > 0,
+          );
           await nodeRed!.kill9();
           await start();
         }
+        crm.setFaults({ ...tenPercent, seed: 29 });
         await until("every order in Salesforce or queued", seenOnce);
       } finally {
         clearInterval(expiring);
@@ -209,6 +225,7 @@ describe("reliability: no order forgotten (real Node-RED, durable sync queue)", 
         `      [queue] 10 % Salesforce faults${kill ? " + SIGKILL" : ""}: ${faults} faults, ${crm.counters["session.invalid"] ?? 0} expired sessions, ` +
           `up to ${maxQueued} orders queued; ${report.present}/${total} in Salesforce at the end, each once`,
       );
+      assert.ok(maxQueued > 0, "the outage put orders into the queue");
     });
   }
 

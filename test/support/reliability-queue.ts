@@ -68,7 +68,18 @@ export async function queueDiagnosis(nodeRed: NodeRedInstance): Promise<string> 
   const entries = queue?.entries
     .slice(0, 5)
     .map((e) => `${e.key} ${e.state} ×${e.attempts} ${e.error.message}`);
-  return `  queue (${queue?.entries.length ?? "?"}): ${entries?.join("\n    ") ?? "unreadable"}\n  Node-RED log:\n    ${nodeRed.logs().slice(-20).join("\n    ")}`;
+  const first = queue?.entries[0];
+  let history = "";
+  if (first) {
+    const res = await fetch(
+      `${nodeRed.url}/orderbridge/sync/results?history=1&search=${first.key.slice(first.key.indexOf(":") + 1)}`,
+    );
+    const body = (await res.json()) as {
+      entries: Array<{ at: string; target: string; action: string; source: { nodeType: string } }>;
+    };
+    history = body.entries.map((e) => `${e.at} ${e.source.nodeType} ${e.target} ${e.action}`).join("\n    ");
+  }
+  return `  queue (${queue?.entries.length ?? "?"}): ${entries?.join("\n    ") ?? "unreadable"}\n  results of ${first?.key}:\n    ${history}\n  Node-RED log:\n    ${nodeRed.logs().slice(-20).join("\n    ")}`;
 }
 
 /**

@@ -114,6 +114,31 @@ describe("Salesforce session (jsforce 3 against the simulator)", function () {
     assert.equal(sim.counters["oauth.token.client_credentials"], 4, "the first login and three refreshes");
   });
 
+  it("refreshes again once 30 s passed since its refreshes, however often it was called meanwhile", async () => {
+    const sim = await simulator({ sessionTtlMs: 0 });
+    const s = session(sim, "client_credentials");
+    const realNow = Date.now;
+    let now = realNow();
+    Date.now = () => now;
+    try {
+      await assert.rejects(s.orderStatuses(), /refused 3 fresh sessions/);
+      // Calls while the window is full are refused without a login, and do not extend it.
+      for (let i = 0; i < 5; i++) {
+        now += 5_000;
+        await assert.rejects(s.orderStatuses(), /refused 3 fresh sessions/);
+      }
+      const logins = sim.counters["oauth.token.client_credentials"];
+      now += 6_000; // 31 s after the last refresh
+      await assert.rejects(s.orderStatuses(), /refused 3 fresh sessions/);
+      assert.ok(
+        sim.counters["oauth.token.client_credentials"] > logins,
+        "it logged in again after the window",
+      );
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
   it("refuses unusable settings before any call, naming what is missing", () => {
     assert.throws(
       () =>
