@@ -376,7 +376,10 @@ export class SyncQueue {
     if (!raw || typeof raw !== "object") return;
     for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
       const entry = readEntry(key, value, this.target);
-      if (entry) this.entriesByKey.set(key, entry);
+      if (!entry) continue;
+      // A pull-again that was under way when the node stopped (a redeploy, a crash) is over: due now.
+      if (entry.state === "retrying") Object.assign(entry, { state: "pending", nextTryAt: this.now() });
+      this.entriesByKey.set(key, entry);
     }
   }
 

@@ -261,9 +261,16 @@ describe("sync queue (durable record of orders that did not reach a target)", ()
         ["id:2", 1, "config", "unknown_country"],
       ],
     );
+    // A pull-again under way when the node stopped is due at once after the restart.
+    await restarted.offer(["id:1"]);
+    const again = new SyncQueue({ target: "salesforce", storage, policy, epoch: "e3" });
+    await again.ready;
+    assert.equal(again.get("id:1")!.state, "pending");
+    assert.ok(again.due().some((e) => e.key === "id:1"));
     // Nothing to change: nothing written.
+    const saves = storage.saves;
     await restarted.record(source, [created(5)]);
-    assert.equal(storage.saves, 1);
+    assert.equal(storage.saves, saves);
   });
 
   it("ignores results of other targets and results without an order id or increment id", async () => {
