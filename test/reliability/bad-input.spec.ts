@@ -37,6 +37,7 @@ import { Collector, helper } from "../support/node-red";
 import { salesforceCredentials, shopFlow } from "../support/reliability-flows";
 import { record } from "../support/reliability-report";
 import { startStub, type Stub } from "../support/reliability-stub";
+import { waitUntil } from "../support/wait";
 
 const corpus = loadCorpus();
 const PAGE = 40;
@@ -394,17 +395,16 @@ describe("reliability: the bad-input corpus through a running flow (Node-RED tes
     helper.getNode(ids.intake).receive({ payload: {} } as never);
     // Every row's outcome, the failures of the last page included (they leave after its results);
     // what does not come within the cap, the assertions below name.
-    await c
-      .trytonResults!.until(
-        () =>
-          count("invalid") >= expectedInvalid &&
-          count("trytonResults") >= validCases().length &&
-          count("sfResults") >= validCases().length &&
-          count("trytonFailures") >= trytonFailures &&
-          count("sfFailures") >= sfFailures,
-        5 * 60_000,
-      )
-      .catch(() => undefined);
+    await waitUntil(
+      "every row's outcome",
+      () =>
+        count("invalid") >= expectedInvalid &&
+        count("trytonResults") >= validCases().length &&
+        count("sfResults") >= validCases().length &&
+        count("trytonFailures") >= trytonFailures &&
+        count("sfFailures") >= sfFailures,
+      { capMs: 5 * 60_000 },
+    ).catch(() => undefined);
     assert.equal(count("invalid"), expectedInvalid, "invalid rows reported once each by magento-order-in");
     assert.equal(count("trytonResults"), validCases().length, "one Tryton result per valid row");
     assert.equal(count("sfResults"), validCases().length, "one Salesforce result per valid row");
