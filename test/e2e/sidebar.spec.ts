@@ -336,9 +336,10 @@ describe("e2e: the Order sync sidebar panel", function () {
     );
     assert.equal(await row(2).getAttribute("data-retry-class"), "hold");
     assert.equal((await row(1).locator(".orderbridge-sync-order").innerText()).trim(), `#${increment(1)}`);
+    // 30 min after the failure, less the time a busy machine took to get here
     assert.match(
       await row(1).locator(".orderbridge-sync-when").innerText(),
-      /^next try in 30 min · attempt 2$/,
+      /^next try in (2\d|30) min · attempt 2$/,
     );
     assert.match(await row(1).locator(".orderbridge-sync-error").innerText(), /no country with code "IS"/);
     assert.equal((await row(1).locator(".orderbridge-sync-node").innerText()).trim(), "ERP sales");
