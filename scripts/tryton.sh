@@ -143,12 +143,13 @@ write_server_json() {
 EOF
 }
 
-# Poll common.server.version until it answers; one node process, no curl/jq needed.
+# Poll common.server.version until it answers; one node process, no curl/jq needed. The cap is
+# far above a start on a busy machine (CI shares its cores); an exited server fails at once.
 wait_ready() { # URL PID
   "$NODE" - "$1" "$2" <<'EOF'
 const [url, pid] = process.argv.slice(2);
 const body = JSON.stringify({ id: 0, method: "common.server.version", params: [] });
-const deadline = Date.now() + 30000;
+const deadline = Date.now() + 180000;
 const alive = () => { try { process.kill(Number(pid), 0); return true; } catch { return false; } };
 (async () => {
   while (Date.now() < deadline) {
@@ -160,7 +161,7 @@ const alive = () => { try { process.kill(Number(pid), 0); return true; } catch {
     if (!alive()) { console.error("trytond exited"); process.exit(1); }
     await new Promise((r) => setTimeout(r, 50));
   }
-  console.error("trytond did not answer within 30 s"); process.exit(1);
+  console.error("trytond did not answer within 180 s"); process.exit(1);
 })();
 EOF
 }
@@ -177,7 +178,13 @@ cmd_start() {
   # 9>&-: never inherit the template lock (with_lock), or the lock lives as long as the server.
   setsid nohup /usr/bin/trytond -c "$CONF" -d "$DB" --pidfile "$PIDFILE" >"$LOG" 2>&1 </dev/null 9>&- &
   local launcher=$!
-  for _ in $(seq 1 100); do [ -s "$PIDFILE" ] && break; kill -0 "$launcher" 2>/dev/null || break; sleep 0.02; done
+  # trytond writes its pidfile after importing its modules (seconds on a busy machine); gone or
+  # a zombie (not reaped yet) means it died.
+  for _ in $(seq 1 9000); do
+    [ -s "$PIDFILE" ] && break
+    case $(ps -o stat= -p "$launcher" 2>/dev/null || true) in '' | Z*) break ;; esac
+    sleep 0.02
+  done
   [ -s "$PIDFILE" ] || { tail -n 30 "$LOG" >&2; die "trytond did not start (log: $LOG)"; }
   if ! version=$(wait_ready "http://$HOST:$port" "$(cat "$PIDFILE")"); then
     tail -n 30 "$LOG" >&2

@@ -57,7 +57,7 @@ export interface StartNodeRedOptions {
   installPack?: boolean;
   /** Remove the userDir on `stop` (default: only when it was created here). */
   removeUserDir?: boolean;
-  /** How long to wait for "Started flows" (default 60 s). */
+  /** How long to wait for "Started flows" (default 240 s, a cap far above a start on a busy machine; a missing type or an exit fails at once). */
   startTimeoutMs?: number;
 }
 
@@ -412,7 +412,7 @@ export async function startNodeRed(opts: StartNodeRedOptions = {}): Promise<Node
         }
         return url !== "" && countStarted() > 0;
       },
-      opts.startTimeoutMs ?? 60_000,
+      opts.startTimeoutMs ?? 240_000,
     );
   } catch (err) {
     await terminate("SIGKILL", 0);
@@ -446,7 +446,7 @@ export async function startNodeRed(opts: StartNodeRedOptions = {}): Promise<Node
       { rev: current?.rev, flows: withCredentials(flows, credentials) },
       { "Node-RED-Deployment-Type": "full" },
     );
-    await waitFor("deploying flows", () => countStarted() > before, 30_000, from);
+    await waitFor("deploying flows", () => countStarted() > before, 120_000, from);
   };
 
   const instance: NodeRedInstance = {

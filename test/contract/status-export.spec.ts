@@ -101,7 +101,6 @@ function statusContract(ctx: ContractContext): void {
     Object.fromEntries(inMagento(raw).items.map((i) => [i.item_id, i.qty_shipped ?? 0]));
 
   it("an order imported, then cancelled in Tryton, is canceled in Magento after one export; the next export sends nothing", async function () {
-    this.timeout(60_000);
     const s = store();
     const raw = order("new");
     const [saleId] = await s.imported(raw);
@@ -128,7 +127,6 @@ function statusContract(ctx: ContractContext): void {
   });
 
   it("Magento refusing the cancel (false) is a conflict, not a success", async function () {
-    this.timeout(60_000);
     const s = store();
     const raw = order("new");
     const [saleId] = await s.imported(raw);
@@ -145,7 +143,6 @@ function statusContract(ctx: ContractContext): void {
   });
 
   it("a confirmed order whose shipment is done with a tracking reference is shipped in Magento: items and tracking", async function () {
-    this.timeout(60_000);
     const s = store();
     const raw = order("processing");
     const [saleId] = await s.imported(raw);
@@ -182,7 +179,6 @@ function statusContract(ctx: ContractContext): void {
   });
 
   it("partial shipments ship only what was shipped, each with its own tracking number", async function () {
-    this.timeout(60_000);
     const s = store();
     const raw = order("processing", 3);
     const [saleId] = await s.imported(raw);
@@ -225,7 +221,6 @@ function statusContract(ctx: ContractContext): void {
   });
 
   it("a posted invoice becomes a Magento invoice (offline capture) when switched on, once", async function () {
-    this.timeout(60_000);
     const s = store({ invoice: "offline" });
     const raw = order("processing");
     const [saleId] = await s.imported(raw);
@@ -254,7 +249,6 @@ function statusContract(ctx: ContractContext): void {
   });
 
   it("no sync loop: after the export's comment, the next pull imports nothing", async function () {
-    this.timeout(60_000);
     const s = store({ comment: true });
     const importer = new SaleImporter(tryton, { referencePrefix: s.prefix, timeZone: "UTC" });
     const raw = order("processing");

@@ -291,13 +291,11 @@ function importContract(ctx: ContractContext): void {
     new SaleImporter(client, { ...settings, ...extra });
 
   before(async function () {
-    this.timeout(60_000);
     admin = ctx.client();
     settings = await shopSetup(admin, ctx);
   });
 
   it("imports the tutorial order: bundle and configurable counted once, prices, addresses and total as in Magento", async function () {
-    this.timeout(60_000);
     const [raw] = inRange([tutorialOrder()], nextRange());
     const { results, failures } = await importer().importOrders([raw]);
     assert.deepEqual(failures, []);
@@ -375,7 +373,6 @@ function importContract(ctx: ContractContext): void {
   });
 
   it("no duplicate party for a repeat guest whose e-mail differs in case", async function () {
-    this.timeout(60_000);
     const [base] = inRange([tutorialOrder()], nextRange());
     const guest = (id: number, email: string): RawOrder => {
       const o = structuredClone(base!);
@@ -481,7 +478,6 @@ function importContract(ctx: ContractContext): void {
   });
 
   it("fails only the orders with bad data, naming the field, and imports the rest of the page", async function () {
-    this.timeout(60_000);
     const r = nextRange();
     const base = tutorialOrder();
     const make = (n: number, change: (o: RawOrder) => void): RawOrder => {
@@ -520,7 +516,6 @@ function importContract(ctx: ContractContext): void {
   });
 
   it("reports a total that differs from grand_total as mismatch and does not confirm the sale", async function () {
-    this.timeout(60_000);
     const [raw] = inRange([tutorialOrder()], nextRange());
     Object.assign(raw!, { grand_total: 170, state: "processing", status: "processing" });
     const { results, failures } = await importer().importOrders([raw]);
@@ -538,7 +533,6 @@ function importContract(ctx: ContractContext): void {
   });
 
   it("checks the total only of sales taken to quotation or beyond: a draft with a wrong total is not reported, and is held at quotation once Magento moves it on", async function () {
-    this.timeout(60_000);
     const [raw] = inRange([tutorialOrder()], nextRange());
     Object.assign(raw!, { grand_total: 170, state: "pending_payment", status: "pending_payment" });
     const draft = await importer().importOrders([raw]);
@@ -648,7 +642,6 @@ function importContract(ctx: ContractContext): void {
   });
 
   it("rewrites a quotation whose order changed in Magento; a confirmed sale that changed is a conflict", async function () {
-    this.timeout(60_000);
     const [a, b] = inRange(
       [tutorialOrder(), { ...tutorialOrder(), entity_id: 4, increment_id: "000000004" }],
       nextRange(),
@@ -674,7 +667,6 @@ function importContract(ctx: ContractContext): void {
   });
 
   it("rejects the whole page when Tryton cannot be used at all (wrong password)", async function () {
-    this.timeout(60_000);
     const wrong = ctx.client({ password: "not-the-password" });
     const [raw] = inRange([tutorialOrder()], nextRange());
     await assert.rejects(importer({}, wrong).importOrders([raw]), (err: unknown) => {

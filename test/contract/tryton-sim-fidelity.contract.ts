@@ -347,7 +347,6 @@ export function trytonFidelityContract(ctx: ContractContext): void {
     });
 
     it("stamps records with _timestamp and refuses a stale one with ConcurrencyException", async function () {
-      this.timeout(10_000);
       const [id] = await wire.result<number[]>("model.sale.sale.create", [[sale(ctx.unique("TS"))]]);
       const [{ _timestamp: stamp }] = await wire.result<Array<{ _timestamp: string }>>(
         "model.sale.sale.read",

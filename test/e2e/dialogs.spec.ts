@@ -51,15 +51,11 @@ type EditorWindow = {
  * field that takes the focus.
  */
 async function dialogOpened(page: Page): Promise<void> {
-  await page.waitForFunction(
-    () => {
-      const trays = document.querySelectorAll("#red-ui-editor-stack > .red-ui-tray");
-      const body = trays[trays.length - 1]?.querySelector(".red-ui-tray-body");
-      return !!body && body.contains(document.activeElement);
-    },
-    null,
-    { timeout: 15_000 },
-  );
+  await page.waitForFunction(() => {
+    const trays = document.querySelectorAll("#red-ui-editor-stack > .red-ui-tray");
+    const body = trays[trays.length - 1]?.querySelector(".red-ui-tray-body");
+    return !!body && body.contains(document.activeElement);
+  });
 }
 
 /** Double-click a node on its flow tab and wait for its edit dialog. */
@@ -120,16 +116,12 @@ async function deploy(page: Page): Promise<void> {
     });
   });
   await page.locator("#red-ui-header-button-deploy").click();
-  await page.waitForFunction(
-    () => {
-      const w = window as unknown as EditorWindow & { __obStarted?: string | null };
-      const revision = w.RED.nodes.version();
-      return !w.RED.nodes.dirty() && !!revision && w.__obStarted === revision;
-    },
-    null,
-    { timeout: 20_000 },
-  );
-  await page.locator("#red-ui-header-button-deploy.disabled").waitFor({ timeout: 10_000 });
+  await page.waitForFunction(() => {
+    const w = window as unknown as EditorWindow & { __obStarted?: string | null };
+    const revision = w.RED.nodes.version();
+    return !w.RED.nodes.dirty() && !!revision && w.__obStarted === revision;
+  });
+  await page.locator("#red-ui-header-button-deploy.disabled").waitFor();
 }
 
 /** Whether the workspace draws the node with its red "invalid" badge. */
@@ -178,7 +170,7 @@ async function settled(page: Page, selector: string): Promise<void> {
       return last !== "";
     },
     selector,
-    { timeout: 10_000, polling: 100 },
+    { polling: 100 },
   );
 }
 
@@ -187,14 +179,14 @@ function invoke(page: Page, action: string): Promise<void> {
 }
 
 describe("e2e: every edit dialog of the pack, on the example flows in the real editor", function () {
-  this.timeout(60_000);
+  this.timeout(5 * 60_000);
   let cleanup: Cleanup;
   let demo: Demo;
   let session: EditorSession;
   let started = 0;
 
   before(async function () {
-    this.timeout(90_000);
+    this.timeout(10 * 60_000);
     requireChromium(this);
     ensureBuilt();
     ensurePluginBuilt();
@@ -222,8 +214,9 @@ describe("e2e: every edit dialog of the pack, on the example flows in the real e
         for (let open = 0; open < 3; open++) {
           const cancel = session.page.locator("#node-config-dialog-cancel, #node-dialog-cancel").last();
           if (!(await cancel.isVisible())) break;
+          const handle = await cancel.elementHandle();
           await cancel.click().catch(() => undefined);
-          await session.page.waitForTimeout(400);
+          await handle?.waitForElementState("hidden").catch(() => undefined);
         }
       }
     }
@@ -282,11 +275,11 @@ describe("e2e: every edit dialog of the pack, on the example flows in the real e
           "#orderbridge-sync-list .orderbridge-sync-row[data-target='salesforce'][data-action='created']",
         )
         .first()
-        .waitFor({ timeout: 20_000 });
+        .waitFor();
       await page
         .locator("#orderbridge-sync-list .orderbridge-sync-row[data-target='tryton']")
         .first()
-        .waitFor({ timeout: 20_000 });
+        .waitFor();
       assert.ok((await rows.count()) > 10, "one row per order and target");
       assert.match(await page.locator("#orderbridge-sync-summary").innerText(), /\d+ synced/);
       // a wider sidebar shows the target ids and times beside the order numbers
@@ -334,7 +327,7 @@ describe("e2e: every edit dialog of the pack, on the example flows in the real e
       await openNodeDialog(page, "ob-tab-salesforce", "ob3-push");
       // the pick list comes from the deployed salesforce-config (the org's Order statuses)
       const pick = page.locator("#salesforce-order-out-status-pick");
-      await pick.locator("option[value='In Progress']").waitFor({ state: "attached", timeout: 15_000 });
+      await pick.locator("option[value='In Progress']").waitFor({ state: "attached" });
       assert.equal(await pick.inputValue(), "Draft");
       await type(page, "#node-input-name", "Orders to Salesforce");
       await pick.selectOption("In Progress");
@@ -465,7 +458,7 @@ describe("e2e: every edit dialog of the pack, on the example flows in the real e
       // Deploy warns about invalid nodes; the runtime keeps the last good value
       await page.locator("#red-ui-header-button-deploy").click();
       const warning = page.locator(".red-ui-notification").filter({ hasText: "not properly configured" });
-      await warning.waitFor({ timeout: 10_000 });
+      await warning.waitFor();
       assert.match(await warning.innerText(), /Magento orders|Shop orders|Demo shop/);
       await warning.getByRole("button", { name: "Cancel" }).click();
       assert.equal(Number((await deployed("ob-magento")).pageSize), 120);
@@ -486,7 +479,7 @@ describe("e2e: every edit dialog of the pack, on the example flows in the real e
       await openNodeDialog(page, "ob-tab-salesforce", "ob3-push");
       const pick = page.locator("#salesforce-order-out-status-pick");
       const note = page.locator("#salesforce-order-out-status-note");
-      await pick.locator("option[value='Activated']").waitFor({ state: "attached", timeout: 15_000 });
+      await pick.locator("option[value='Activated']").waitFor({ state: "attached" });
       await pick.selectOption("Activated");
       assert.match(await note.innerText(), /Activated status group: Salesforce refuses new orders/);
       assert.equal(await note.evaluate((el) => el.classList.contains("salesforce-fail")), true, "in red");
@@ -496,7 +489,7 @@ describe("e2e: every edit dialog of the pack, on the example flows in the real e
 
       // reopened, the dialog marks the field; a Draft-group status makes the node valid again
       await openNodeDialog(page, "ob-tab-salesforce", "ob3-push");
-      await pick.locator("option[value='In Progress']").waitFor({ state: "attached", timeout: 15_000 });
+      await pick.locator("option[value='In Progress']").waitFor({ state: "attached" });
       assert.equal(await hasInputError(page, "#node-input-defaultStatus"), true, "Activated is marked");
       await pick.selectOption("In Progress");
       assert.match(await note.innerText(), /^Draft status group/);
@@ -520,7 +513,7 @@ describe("e2e: every edit dialog of the pack, on the example flows in the real e
       await type(page, "#node-config-input-password", WRONG);
       const result = page.locator("#node-config-magento-test-result");
       await page.locator("#node-config-magento-test").click();
-      await result.locator("xpath=self::*[contains(@class,'magento-fail')]").waitFor({ timeout: 15_000 });
+      await result.locator("xpath=self::*[contains(@class,'magento-fail')]").waitFor();
       const refused = await result.innerText();
       assert.match(refused, /HTTP 401/);
       assert.match(refused, /sign-in was incorrect/);
@@ -529,7 +522,7 @@ describe("e2e: every edit dialog of the pack, on the example flows in the real e
 
       await type(page, "#node-config-input-password", defaultAdmin.password);
       await page.locator("#node-config-magento-test").click();
-      await result.locator("xpath=self::*[contains(@class,'magento-ok')]").waitFor({ timeout: 15_000 });
+      await result.locator("xpath=self::*[contains(@class,'magento-ok')]").waitFor();
       assert.match(await result.innerText(), /^Connected\. Store views: .*Default Store View \(default\)/);
 
       // Cancel: the deployed configuration keeps its bearer token
@@ -546,7 +539,7 @@ describe("e2e: every edit dialog of the pack, on the example flows in the real e
       await type(page, "#node-config-input-password", WRONG);
       const result = page.locator("#node-config-tryton-test-result");
       await page.locator("#node-config-tryton-test").click();
-      await result.locator("xpath=self::*[contains(@class,'tryton-fail')]").waitFor({ timeout: 15_000 });
+      await result.locator("xpath=self::*[contains(@class,'tryton-fail')]").waitFor();
       const refused = await result.innerText();
       assert.match(refused, /login refused for user "admin"/);
       assert.match(refused, /wrong user or password/);
@@ -554,7 +547,7 @@ describe("e2e: every edit dialog of the pack, on the example flows in the real e
 
       await type(page, "#node-config-input-password", demo.targets.tryton.credentials.password);
       await page.locator("#node-config-tryton-test").click();
-      await result.locator("xpath=self::*[contains(@class,'tryton-ok')]").waitFor({ timeout: 15_000 });
+      await result.locator("xpath=self::*[contains(@class,'tryton-ok')]").waitFor();
       assert.match(await result.innerText(), /^Connected to Tryton 6\.0\.\d+\. Companies: .+ \(1\)/);
       assert.equal(await page.locator("#node-config-tryton-companies").isVisible(), true);
       await closeConfigDialog(page, "cancel");
@@ -570,7 +563,7 @@ describe("e2e: every edit dialog of the pack, on the example flows in the real e
       await type(page, "#node-config-input-password", WRONG);
       const result = page.locator("#node-config-salesforce-test-result");
       await page.locator("#node-config-salesforce-test").click();
-      await result.locator("xpath=self::*[contains(@class,'salesforce-fail')]").waitFor({ timeout: 15_000 });
+      await result.locator("xpath=self::*[contains(@class,'salesforce-fail')]").waitFor();
       const refused = await result.innerText();
       assert.match(
         refused,
@@ -581,7 +574,7 @@ describe("e2e: every edit dialog of the pack, on the example flows in the real e
 
       await type(page, "#node-config-input-password", credentials.password);
       await page.locator("#node-config-salesforce-test").click();
-      await result.locator("xpath=self::*[contains(@class,'salesforce-ok')]").waitFor({ timeout: 15_000 });
+      await result.locator("xpath=self::*[contains(@class,'salesforce-ok')]").waitFor();
       const ok = await result.innerText();
       assert.match(
         ok,

@@ -124,7 +124,7 @@ function assertNoProblems(session: EditorSession): void {
 }
 
 describe("e2e: the pack in the Node-RED editor", function () {
-  this.timeout(120_000);
+  this.timeout(5 * 60_000);
   let cleanup: Cleanup;
   let nodeRed: NodeRedInstance;
   let magentoUrl: string;
@@ -220,7 +220,6 @@ describe("e2e: the pack in the Node-RED editor", function () {
       await page.waitForFunction(
         ([sel, text]) => (document.querySelector(sel)?.textContent ?? "").includes(text),
         ["#node-config-magento-test-result", name] as const,
-        { timeout: 15_000 },
       );
     }
     const text = (await result.innerText()).trim();
@@ -237,7 +236,7 @@ describe("e2e: the pack in the Node-RED editor", function () {
       )
       .click();
     const message = page.locator(".red-ui-debug-msg").filter({ hasText: "node: orders" }).first();
-    await message.waitFor({ state: "visible", timeout: 30_000 });
+    await message.waitFor({ state: "visible" });
     const header = (await message.locator(".red-ui-debug-msg-topic").innerText()).trim();
     assert.match(header, /msg\.payload : array\[\d+\]/, `debug header: ${header}`);
     const count = Number(/array\[(\d+)\]/.exec(header)?.[1]);
@@ -249,7 +248,7 @@ describe("e2e: the pack in the Node-RED editor", function () {
     for (let depth = 0; depth < 4 && !(await field.isVisible()); depth++) {
       await payload.locator(".red-ui-debug-msg-object-handle").nth(depth).click();
     }
-    await field.waitFor({ state: "visible", timeout: 5_000 });
+    await field.waitFor({ state: "visible" });
     assertNoProblems(session);
   });
 });

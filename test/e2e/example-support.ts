@@ -9,6 +9,7 @@ import type { Locator, Page } from "playwright-core";
 import { startDemo, type Demo } from "../../src/sandbox/demo";
 import type { Cleanup } from "./support";
 import { REPO_ROOT, type FlowNode } from "../../src/sandbox/node-red-runtime";
+import { WAIT_CAP_MS, waitUntil } from "../support/wait";
 
 /** Whether a process is still alive. */
 export { isAlive as alive } from "../../src/sandbox/processes";
@@ -34,8 +35,10 @@ type RED = {
 
 /*
  * Node-RED's tab bar takes two clicks within 400 ms as a double click on the second tab, even on two
- * different tabs (one timer for the bar, red.js `onTabClick`), and opens that flow's edit tray: a
- * quick test that starts and ends with a tab click would open it for the next test.
+ * different tabs (one timer for the bar, red.js `onTabClick`, by the page's clock), and opens that
+ * flow's edit tray: a quick test that starts and ends with a tab click would open it for the next
+ * test. The page's own clock decides, so a busy browser that handles two clicks late and back to
+ * back cannot take them for one.
  */
 const TAB_DOUBLE_CLICK_MS = 400;
 const lastTabClick = new WeakMap<Page, number>();
@@ -44,12 +47,14 @@ const lastTabClick = new WeakMap<Page, number>();
 export async function showFlow(page: Page, tabId: string): Promise<void> {
   const tab = page.locator(`#red-ui-tab-${tabId} a.red-ui-tab-label`);
   if (await tab.isVisible()) {
-    const wait = (lastTabClick.get(page) ?? 0) + TAB_DOUBLE_CLICK_MS + 100 - Date.now();
-    if (wait > 0) await page.waitForTimeout(wait);
+    const last = lastTabClick.get(page);
+    const gap = TAB_DOUBLE_CLICK_MS + 100;
+    if (last !== undefined)
+      await page.waitForFunction(([t, ms]) => Date.now() - t > ms, [last, gap] as const);
     await tab.click();
-    lastTabClick.set(page, Date.now());
+    lastTabClick.set(page, await page.evaluate(() => Date.now()));
   } else await page.evaluate((id) => (window as unknown as { RED: RED }).RED.workspaces.show(id), tabId);
-  await page.locator(`#red-ui-tab-${tabId}.active`).waitFor({ timeout: 5_000 });
+  await page.locator(`#red-ui-tab-${tabId}.active`).waitFor();
 }
 
 /** Click the button on the left of an inject node. */
@@ -57,7 +62,7 @@ export async function clickInject(page: Page, nodeId: string): Promise<void> {
   const button = page.locator(
     `g.red-ui-flow-node-group[id='${nodeId}'] .red-ui-flow-node-button rect.red-ui-flow-node-button-button`,
   );
-  await button.waitFor({ state: "visible", timeout: 10_000 });
+  await button.waitFor({ state: "visible" });
   await button.click();
 }
 
@@ -68,20 +73,14 @@ export async function nodeStatus(page: Page, nodeId: string): Promise<string> {
 }
 
 /** Wait until a node's status text matches. */
-export async function waitForStatus(
-  page: Page,
-  nodeId: string,
-  pattern: RegExp,
-  timeoutMs = 30_000,
-): Promise<string> {
-  const started = Date.now();
+export async function waitForStatus(page: Page, nodeId: string, pattern: RegExp): Promise<string> {
   let text = "";
-  while (Date.now() - started < timeoutMs) {
-    text = await nodeStatus(page, nodeId);
-    if (pattern.test(text)) return text;
-    await page.waitForTimeout(200);
-  }
-  throw new Error(`status of ${nodeId} is "${text}", expected ${pattern}`);
+  await waitUntil(
+    `the status of ${nodeId} to match ${pattern}`,
+    async () => pattern.test((text = await nodeStatus(page, nodeId))),
+    { everyMs: 200, detail: () => `it is "${text}"` },
+  );
+  return text;
 }
 
 /** Debug sidebar messages of the debug node named `name`, oldest first. */
@@ -111,7 +110,7 @@ export class DebugWatch {
   }
 
   /** The first new message; its header ("msg.payload : array[3]") and payload text after opening it up until `needles` show. */
-  async next(needles: string[] = [], timeoutMs = 30_000): Promise<{ header: string; text: string }> {
+  async next(needles: string[] = [], timeoutMs = WAIT_CAP_MS): Promise<{ header: string; text: string }> {
     const message = debugMessages(this.page, this.name).nth(this.before);
     await message.waitFor({ state: "visible", timeout: timeoutMs }).catch((err: Error) => {
       throw new Error(`no new message from debug node "${this.name}" within ${timeoutMs} ms`, { cause: err });
@@ -139,21 +138,6 @@ export async function expandUntil(message: Locator, needles: string[], maxClicks
     text = await payload.innerText();
   }
   return text;
-}
-
-export async function until<T>(
-  what: string,
-  probe: () => T | undefined | null | false,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Free ports, no background activity: the test is the only customer and the only Tryton clerk. */

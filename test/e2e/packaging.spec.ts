@@ -106,25 +106,19 @@ async function assertEditorLoads(nodeRed: RunningNodeRed, where: string): Promis
     const { page, problems } = await launchEditor(cleanup);
     await openEditor(page, nodeRed.url);
     const types = Object.keys(manifest()["node-red"].nodes ?? {});
-    await page.waitForFunction(
-      (ts) => {
-        const RED = (window as unknown as { RED: { nodes: { getType(t: string): unknown } } }).RED;
-        return ts.every((t) => RED.nodes.getType(t));
-      },
-      types,
-      { timeout: 15_000 },
-    );
-    await page.locator("#orderbridge-sync").waitFor({ state: "attached", timeout: 15_000 });
+    await page.waitForFunction((ts) => {
+      const RED = (window as unknown as { RED: { nodes: { getType(t: string): unknown } } }).RED;
+      return ts.every((t) => RED.nodes.getType(t));
+    }, types);
+    await page.locator("#orderbridge-sync").waitFor({ state: "attached" });
     await page.evaluate(() =>
       (window as unknown as { RED: { sidebar: { show(id: string): void } } }).RED.sidebar.show(
         "orderbridge-order-sync",
       ),
     );
-    await page.locator("#orderbridge-sync").waitFor({ state: "visible", timeout: 5_000 });
-    await page.waitForFunction(
-      () => /0 synced/.test(document.querySelector("#orderbridge-sync-summary")?.textContent ?? ""),
-      null,
-      { timeout: 10_000 },
+    await page.locator("#orderbridge-sync").waitFor({ state: "visible" });
+    await page.waitForFunction(() =>
+      /0 synced/.test(document.querySelector("#orderbridge-sync-summary")?.textContent ?? ""),
     );
     assert.deepEqual(problems, [], `no page or console errors in the editor of ${where}`);
   } finally {

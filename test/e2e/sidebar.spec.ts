@@ -27,6 +27,7 @@ import {
 } from "./support";
 import { clickInject } from "./example-support";
 import { ensurePluginBuilt } from "./packaging-support";
+import { waitUntil } from "../support/wait";
 
 const TAB = "orderbridge-order-sync";
 const CONFIG = "sidebar-magento";
@@ -93,20 +94,21 @@ async function waitRows(page: Page, selector: string, n: number): Promise<void> 
   await page.waitForFunction(
     ([sel, count]) => document.querySelectorAll(`#orderbridge-sync-list ${sel}`).length === count,
     [selector, n] as const,
-    { timeout: 20_000 },
   );
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/**
+ * Watches for an editor notification from now on: the panel's notices show for 3 s, which a busy
+ * machine can spend before the test gets to look. Await the result after the click.
+ */
+function notification(page: Page, text: string): Promise<void> {
+  const seen = page.locator(".red-ui-notification").filter({ hasText: text }).waitFor();
+  seen.catch(() => undefined); // awaited by the caller; no unhandled rejection if the test failed before
+  return seen;
 }
 
 describe("e2e: the Order sync sidebar panel", function () {
-  this.timeout(120_000);
+  this.timeout(5 * 60_000);
   let cleanup: Cleanup;
   let nodeRed: NodeRedInstance | undefined;
   let session: EditorSession | undefined;
@@ -211,12 +213,10 @@ describe("e2e: the Order sync sidebar panel", function () {
 
     // sync again on one failed row: Magento is asked for that order
     sim.resetCounters();
+    const pulling = notification(page, "Pulling 1 order(s) again through Shop orders");
     await broken.locator(".orderbridge-sync-row-again").click();
-    await until("Magento to be asked again", () => (sim.counters["GET /V1/orders"] ?? 0) >= 1);
-    await page
-      .locator(".red-ui-notification")
-      .filter({ hasText: "Pulling 1 order(s) again through Shop orders" })
-      .waitFor({ timeout: 10_000 });
+    await waitUntil("Magento to be asked again", () => (sim.counters["GET /V1/orders"] ?? 0) >= 1);
+    await pulling;
 
     // sync again for selected rows
     const again = page.locator("#orderbridge-sync-again");
@@ -225,15 +225,13 @@ describe("e2e: the Order sync sidebar panel", function () {
     await page.locator(`#orderbridge-sync-list ${ROW} .orderbridge-sync-select`).nth(1).check();
     assert.equal((await again.innerText()).trim(), "Sync again (2)");
     sim.resetCounters();
+    const pullingTwo = notification(page, "Pulling 2 order(s) again");
     await again.click();
-    await until(
+    await waitUntil(
       "Magento to be asked for the selected orders",
       () => (sim.counters["GET /V1/orders"] ?? 0) >= 1,
     );
-    await page
-      .locator(".red-ui-notification")
-      .filter({ hasText: "Pulling 2 order(s) again" })
-      .waitFor({ timeout: 10_000 });
+    await pullingTwo;
     assert.ok(await again.isDisabled(), "the selection is cleared after sync again");
     // the intakes fail again (the orders are still broken) and the rows stay, updated
     await waitRows(page, `${ROW}[data-action='failed']`, 2);
@@ -338,9 +336,10 @@ describe("e2e: the Order sync sidebar panel", function () {
     );
     assert.equal(await row(2).getAttribute("data-retry-class"), "hold");
     assert.equal((await row(1).locator(".orderbridge-sync-order").innerText()).trim(), `#${increment(1)}`);
+    // 30 min after the failure, less the time a busy machine took to get here
     assert.match(
       await row(1).locator(".orderbridge-sync-when").innerText(),
-      /^next try in 30 min · attempt 2$/,
+      /^next try in (2\d|30) min · attempt 2$/,
     );
     assert.match(await row(1).locator(".orderbridge-sync-error").innerText(), /no country with code "IS"/);
     assert.equal((await row(1).locator(".orderbridge-sync-node").innerText()).trim(), "ERP sales");
@@ -408,7 +407,7 @@ describe("e2e: the Order sync sidebar panel", function () {
 });
 
 describe("e2e: Order sync panel routes need the orderbridge permissions (adminAuth)", function () {
-  this.timeout(60_000);
+  this.timeout(5 * 60_000);
   let nodeRed: NodeRedInstance | undefined;
 
   before(function () {

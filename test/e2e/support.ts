@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { missingBuildFiles, REPO_ROOT } from "../../src/sandbox/node-red-runtime";
+import { WAIT_CAP_MS } from "../support/wait";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 export const CHROMIUM_ARGS = [
@@ -109,6 +110,9 @@ export async function launchEditor(cleanup: Cleanup): Promise<EditorSession> {
     viewport: { width: 1400, height: 900 },
   });
   cleanup.add("close chromium", () => context.close());
+  // Every wait and action (locators, waitForFunction, navigation) gets the cap of a wait, not
+  // playwright's 30 s: on a busy machine the editor only takes longer.
+  context.setDefaultTimeout(WAIT_CAP_MS);
   const page = context.pages()[0] ?? (await context.newPage());
   const problems: string[] = [];
   page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
@@ -121,18 +125,13 @@ export async function launchEditor(cleanup: Cleanup): Promise<EditorSession> {
 /** Open the editor and wait until it has loaded the flows (and, when given, drawn `nodeId`). */
 export async function openEditor(page: Page, url: string, nodeId?: string): Promise<void> {
   await page.goto(url + "/", { waitUntil: "domcontentloaded" });
-  await page.waitForFunction(
-    (id) => {
-      const RED = (
-        window as unknown as { RED?: { nodes?: { node(id: string): unknown; version(): unknown } } }
-      ).RED;
-      if (!RED?.nodes?.version?.()) return false;
-      return id ? !!RED.nodes.node(id) : true;
-    },
-    nodeId ?? null,
-    { timeout: 30_000 },
-  );
-  if (nodeId) await page.locator(nodeSelector(nodeId)).waitFor({ state: "visible", timeout: 15_000 });
+  await page.waitForFunction((id) => {
+    const RED = (window as unknown as { RED?: { nodes?: { node(id: string): unknown; version(): unknown } } })
+      .RED;
+    if (!RED?.nodes?.version?.()) return false;
+    return id ? !!RED.nodes.node(id) : true;
+  }, nodeId ?? null);
+  if (nodeId) await page.locator(nodeSelector(nodeId)).waitFor({ state: "visible" });
 }
 
 /** The workspace shape of a node (double-click opens its dialog). */
@@ -152,7 +151,7 @@ export async function showSidebarTab(page: Page, tab: string): Promise<void> {
       tab,
     );
   }
-  await page.locator(`#red-ui-tab-${tab}.active`).waitFor({ timeout: 5_000 });
+  await page.locator(`#red-ui-tab-${tab}.active`).waitFor();
 }
 
 /**

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import magentoConfig from "../../src/nodes/magento-config";
 import magentoOrderIn from "../../src/nodes/magento-order-in";
 import { startMagentoSimulator, type MagentoSimulator } from "../../src/sandbox/magento";
-import { Collector, everythingShown, helper, sleep } from "../support/node-red";
+import { Collector, deliver, everythingShown, helper } from "../support/node-red";
 
 const integration = {
   consumerKey: "ck-node-test-0001",
@@ -78,15 +78,7 @@ async function load(sim: MagentoSimulator, creds: object = bearer, opts?: Parame
 type Collectors = Awaited<ReturnType<typeof load>>;
 
 /** Sends one message to the node and waits until it has finished with it (done or error). */
-async function trigger(c: Collectors, payload: unknown) {
-  const before = c.completed.messages.length + c.caught.messages.length;
-  helper.getNode("in").receive({ payload } as never);
-  const finished = () => c.completed.messages.length + c.caught.messages.length > before;
-  for (let waited = 0; !finished(); waited += 10) {
-    if (waited > 20_000) throw new Error("the node never finished with the message");
-    await sleep(10);
-  }
-}
+const trigger = (c: Collectors, payload: unknown) => deliver("in", { payload }, [c.completed, c.caught]);
 
 function emittedIds(c: Collectors): number[] {
   return c.orders.messages.flatMap((m) =>

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import salesforceConfig from "../../src/nodes/salesforce-config";
 import salesforceOrderOut from "../../src/nodes/salesforce-order-out";
 import type { SalesforceSimulator } from "../../src/sandbox/salesforce";
-import { Collector, everythingShown, helper, sleep } from "../support/node-red";
+import { Collector, deliver, everythingShown, helper } from "../support/node-red";
 import { orders, simulator, stopAll, writtenRecords } from "../unit/salesforce-fixtures";
 
 type Msg = Record<string, unknown> & { payload: unknown };
@@ -96,22 +96,13 @@ async function load(sim: SalesforceSimulator, out: Record<string, unknown> = {},
 type Collectors = Awaited<ReturnType<typeof load>>;
 
 /** Sends one message to the node and waits until it has finished with it (done or error). */
-async function send(c: Collectors, payload: unknown) {
-  const before = c.completed.messages.length + c.caught.messages.length;
-  helper.getNode("out").receive({ payload } as never);
-  const finished = () => c.completed.messages.length + c.caught.messages.length > before;
-  for (let waited = 0; !finished(); waited += 10) {
-    if (waited > 60_000) throw new Error("the node never finished with the message");
-    await sleep(10);
-  }
-}
+const send = (c: Collectors, payload: unknown) => deliver("out", { payload }, [c.completed, c.caught]);
 
 const lastResults = (c: Collectors) => (c.results.messages.at(-1) as Msg).payload as Result[];
 const statusTexts = (c: Collectors) =>
   c.statuses.messages.map((m) => (m.status as { fill?: string; text?: string }) ?? {});
 
 describe("salesforce-order-out node", function () {
-  this.timeout(60_000);
   afterEach(async () => {
     await helper.unload();
     await stopAll();

@@ -12,6 +12,7 @@ import type { SyncResult } from "../../src/sync/result";
 import { TrytonClient } from "../../src/tryton/rpc";
 import { SaleImporter } from "../../src/tryton/sale-import";
 import { Collector, everythingShown, helper, sleep } from "../support/node-red";
+import { waitUntil } from "../support/wait";
 import { fixtureOrder, placeOrder, TrytonDesk, writes } from "../support/status-export";
 
 const trytonPassword = "status-node-Secret-4";
@@ -129,13 +130,6 @@ async function load(
 
 type Collectors = Awaited<ReturnType<typeof load>>;
 
-async function waitFor(done: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  for (let waited = 0; !done(); waited += 10) {
-    if (waited > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 /** Sends a message to status-export and waits until it is done with it (done or error). */
 const finished = (c: Collectors, topic: string) =>
   c.completed.messages.filter((m) => m.topic === topic).length + c.caught.messages.length;
@@ -143,14 +137,14 @@ const finished = (c: Collectors, topic: string) =>
 async function exportNow(c: Collectors, payload: unknown = "") {
   const before = finished(c, "export");
   helper.getNode("exporter").receive({ payload, topic: "export" } as never);
-  await waitFor(() => finished(c, "export") > before, "the export");
+  await waitUntil("the export", () => finished(c, "export") > before);
 }
 
 /** Pulls from Magento into Tryton through magento-order-in → tryton-sale-out; resolves with the import results. */
 async function pullAndImport(c: Collectors): Promise<SyncResult[]> {
   const before = finished(c, "pull");
   helper.getNode("pull").receive({ payload: "", topic: "pull" } as never);
-  await waitFor(() => finished(c, "pull") > before, "the import");
+  await waitUntil("the import", () => finished(c, "pull") > before);
   return c.imported.messages.at(-1)!.payload as SyncResult[];
 }
 
@@ -161,7 +155,6 @@ const lastStatus = (c: Collectors) => {
 };
 
 describe("status-export node", function () {
-  this.timeout(30_000);
   let magento: MagentoSimulator;
   let tryton: TrytonSimulator;
   let desk: TrytonDesk;

@@ -12,7 +12,8 @@ import {
 } from "../../src/sandbox/magento";
 import type { FilterSettings } from "../../src/sync/filter-rules";
 import type { SyncResult } from "../../src/sync/result";
-import { Collector, helper, sleep } from "../support/node-red";
+import { Collector, deliver, helper } from "../support/node-red";
+import { waitUntil } from "../support/wait";
 
 type Order = MagentoOrderRecord;
 type Msg = Record<string, unknown> & { payload: unknown };
@@ -99,14 +100,7 @@ async function load(settings: FilterSettings & Record<string, unknown> = {}) {
 type Collectors = Awaited<ReturnType<typeof load>>;
 
 /** Sends one message to the filter and waits until it has finished with it (done or error). */
-async function send(c: Collectors, msg: Record<string, unknown>) {
-  const before = c.completed.messages.length + c.caught.messages.length;
-  helper.getNode("filter").receive(msg as never);
-  for (let waited = 0; c.completed.messages.length + c.caught.messages.length <= before; waited += 5) {
-    if (waited > 5_000) throw new Error("the filter never finished with the message");
-    await sleep(5);
-  }
-}
+const send = (c: Collectors, msg: Record<string, unknown>) => deliver("filter", msg, [c.completed, c.caught]);
 
 const passedOrders = (c: Collectors) => c.passed.messages.flatMap((m) => m.payload as Order[]);
 const skippedResults = (c: Collectors) => c.skipped.messages.flatMap((m) => m.payload as SyncResult[]);
@@ -441,10 +435,9 @@ describe("sync-filter node", function () {
         const total = () =>
           [...passed.messages, ...skipped.messages].reduce((n, m) => n + (m.payload as unknown[]).length, 0);
         helper.getNode("in").receive({ payload: "" } as never);
-        for (let waited = 0; total() < 120; waited += 10) {
-          if (waited > 15_000) throw new Error(`only ${total()} of 120 orders came through`);
-          await sleep(10);
-        }
+        await waitUntil("120 orders through the filter", () => total() >= 120, {
+          detail: () => `${total()} came through`,
+        });
         const complete = [...sim.orders.values()]
           .filter((o) => o.status === "complete")
           .map((o) => o.entity_id);

@@ -12,7 +12,8 @@ import salesforceOrderOut from "../../src/nodes/salesforce-order-out";
 import { defaultIntegration, startMagentoSimulator, type MagentoSimulator } from "../../src/sandbox/magento";
 import type { SalesforceSimulator } from "../../src/sandbox/salesforce";
 import { queueRegistry } from "../../src/sync/queue-registry";
-import { helper, sleep } from "../support/node-red";
+import { Collector, deliver, helper, sleep } from "../support/node-red";
+import { waitUntil } from "../support/wait";
 import { simulator, stopAll } from "../unit/salesforce-fixtures";
 
 const ORDERS = 12;
@@ -54,8 +55,11 @@ function flow(
         autoSync,
         interval: 1,
         intervalUnit: "s",
-        wires: [["out"], []],
+        wires: [["out", "pages"], []],
       },
+      { id: "pages", type: "helper" },
+      { id: "done", type: "complete", scope: ["out"], wires: [["completed"]] },
+      { id: "completed", type: "helper" },
       {
         id: "out",
         type: "salesforce-order-out",
@@ -110,14 +114,7 @@ async function redeploy(shop: MagentoSimulator, crm: SalesforceSimulator, out: R
     helper as unknown as { _redNodes: { setFlows(f: object[], c: object, t: string): Promise<unknown> } }
   )._redNodes;
   await runtime.setFlows(flow(shop, crm, out), credentials(crm), "full");
-  await until("the redeployed node runs", () => queueOf() !== undefined && queueOf() !== before);
-}
-
-async function until(what: string, ready: () => boolean, capMs = 120_000): Promise<void> {
-  for (let waited = 0; !ready(); waited += 50) {
-    if (waited > capMs) throw new Error(`gave up waiting for: ${what}`);
-    await sleep(50);
-  }
+  await waitUntil("the redeployed node runs", () => queueOf() !== undefined && queueOf() !== before);
 }
 
 const queueOf = () => queueRegistry.owner("out")?.queue;
@@ -144,7 +141,7 @@ describe("sync queue in a flow (magento-order-in → salesforce-order-out)", fun
     const crm = await simulator();
     crm.setFaults({ rate: 1, kinds: ["503"] });
     await load(shop, crm);
-    await until(
+    await waitUntil(
       "all orders queued and the cursor past them",
       () => (queueOf()?.size ?? 0) === ORDERS && cursorOf() !== undefined,
     );
@@ -155,7 +152,7 @@ describe("sync queue in a flow (magento-order-in → salesforce-order-out)", fun
     );
     assert.equal(crm.db.count("Order"), 0);
     crm.setFaults(undefined);
-    await until("the queue drained", () => queueOf()!.size === 0 && crm.db.count("Order") === ORDERS);
+    await waitUntil("the queue drained", () => queueOf()!.size === 0 && crm.db.count("Order") === ORDERS);
     const keys = ordersIn(crm);
     assert.equal(new Set(keys).size, ORDERS, "each order once");
   });
@@ -165,10 +162,10 @@ describe("sync queue in a flow (magento-order-in → salesforce-order-out)", fun
     crm.setFaults({ rate: 1, kinds: ["503"] });
     await load(shop, crm, {}, false);
     helper.getNode("in").receive({ payload: {} } as never);
-    await until("all orders queued", () => (queueOf()?.size ?? 0) === ORDERS);
+    await waitUntil("all orders queued", () => (queueOf()?.size ?? 0) === ORDERS);
     crm.setFaults(undefined);
     // No more input: the intake's own timer pulls the queued orders when they come due.
-    await until("the queue drained", () => queueOf()!.size === 0 && crm.db.count("Order") === ORDERS);
+    await waitUntil("the queue drained", () => queueOf()!.size === 0 && crm.db.count("Order") === ORDERS);
     assert.equal(new Set(ordersIn(crm)).size, ORDERS);
     const warnings = (helper.log() as unknown as { args: Array<[{ level: number; msg: unknown }]> }).args
       .map(([e]) => e)
@@ -179,7 +176,7 @@ describe("sync queue in a flow (magento-order-in → salesforce-order-out)", fun
   it("keeps orders refused for the Default Status until the node is redeployed with a Draft status, then sends them by itself", async () => {
     const crm = await simulator();
     await load(shop, crm, { defaultStatus: "Activated" });
-    await until("all orders queued", () => (queueOf()?.size ?? 0) === ORDERS);
+    await waitUntil("all orders queued", () => (queueOf()?.size ?? 0) === ORDERS);
     assert.ok(
       queueOf()!
         .entries()
@@ -189,22 +186,28 @@ describe("sync queue in a flow (magento-order-in → salesforce-order-out)", fun
     assert.equal(crm.db.count("Order"), 0, "configuration causes are not retried before a redeploy");
     // The user fixes the setting and deploys.
     await redeploy(shop, crm, { defaultStatus: "Draft" });
-    await until("every order in Salesforce", () => crm.db.count("Order") === ORDERS && queueOf()!.size === 0);
+    await waitUntil(
+      "every order in Salesforce",
+      () => crm.db.count("Order") === ORDERS && queueOf()!.size === 0,
+    );
     assert.equal(new Set(ordersIn(crm)).size, ORDERS);
   });
 
   it("narrows a page pulled again to the orders this node queued", async () => {
     const crm = await simulator();
     await load(shop, crm);
-    await until("every order in Salesforce", () => crm.db.count("Order") === ORDERS);
+    const pages = new Collector("pages");
+    const completed = new Collector("completed");
+    await waitUntil("every order in Salesforce", () => crm.db.count("Order") === ORDERS);
+    // Quiet: the node is done with every page it was sent (a page's writes are over by then).
+    await waitUntil(
+      "salesforce-order-out done with every page",
+      () => completed.messages.length >= pages.messages.length,
+    );
     const calls = () => JSON.stringify(crm.counters);
-    // Quiet: the last page's writes are over.
-    for (let last = ""; last !== calls(); await sleep(300)) last = calls();
     const before = calls();
-    helper
-      .getNode("out")
-      .receive({ payload: [shop.orders.get(1)], magento: { retry: { someOtherNode: ["id:1"] } } } as never);
-    await sleep(300);
+    const retry = { payload: [shop.orders.get(1)], magento: { retry: { someOtherNode: ["id:1"] } } };
+    await deliver("out", retry, [completed]);
     assert.equal(calls(), before, "nothing sent to Salesforce for another node's retry");
   });
 });

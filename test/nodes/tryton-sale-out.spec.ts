@@ -7,7 +7,7 @@ import trytonSaleOut from "../../src/nodes/tryton-sale-out";
 import { generateOrders } from "../../src/sandbox/magento/seed";
 import { startTrytonSimulator, type TrytonSimulator } from "../../src/sandbox/tryton";
 import type { SyncResult } from "../../src/sync/result";
-import { Collector, everythingShown, helper, sleep } from "../support/node-red";
+import { Collector, deliver, everythingShown, helper } from "../support/node-red";
 
 const password = "tryton-node-test-Secret-7";
 
@@ -83,14 +83,8 @@ async function load(
 type Collectors = Awaited<ReturnType<typeof load>>;
 
 /** Sends one message and waits until the node is done with it (done or error). */
-async function send(c: Collectors, payload: unknown) {
-  const before = c.completed.messages.length + c.caught.messages.length;
-  helper.getNode("out").receive({ payload, topic: "page-1" } as never);
-  for (let waited = 0; c.completed.messages.length + c.caught.messages.length <= before; waited += 10) {
-    if (waited > 30_000) throw new Error("the node never finished with the message");
-    await sleep(10);
-  }
-}
+const send = (c: Collectors, payload: unknown) =>
+  deliver("out", { payload, topic: "page-1" }, [c.completed, c.caught]);
 
 const lastResults = (c: Collectors) => c.results.messages.at(-1)!.payload as SyncResult[];
 const lastStatus = (c: Collectors) => c.statuses.messages.at(-1)!.status as { text: string; fill: string };

@@ -29,6 +29,7 @@ import {
   valid,
 } from "../support/reliability-shop";
 import { realTrytonServer, type RealTrytonServer } from "../support/tryton-server";
+import { sleep, waitUntil } from "../support/wait";
 
 const KILLS = 3;
 
@@ -43,7 +44,41 @@ function dice(seed: number): () => number {
   };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long a flow may take to finish the import after the last restart (it takes about a minute on a busy 2-core machine). */
+const FINISH_CAP_MS = 12 * 60_000;
+
+/** Magento order searches so far: every poll of every runtime makes at least one. */
+const searches = (shop: MagentoSimulator) => shop.counters["GET /V1/orders"] ?? 0;
+
+/**
+ * Waits until the runtimes have polled the shop `polls` more times, the last of those polls over:
+ * "one more poll changes nothing" without guessing how long a poll takes.
+ */
+async function morePolls(shop: MagentoSimulator, polls: number): Promise<void> {
+  const target = searches(shop) + polls + 1;
+  await waitUntil(`${polls} more polls of the shop`, () => searches(shop) >= target, {
+    capMs: 5 * 60_000,
+    everyMs: 100,
+  });
+}
+
+/** Waits until each target holds every order once (the flows finish what they started). */
+async function untilComplete(
+  admin: TrytonClient,
+  crm: SalesforceSimulator,
+  orders: MagentoOrder[],
+): Promise<void> {
+  let problems: string[] = [];
+  await waitUntil(
+    "every order in Tryton and Salesforce",
+    async () => {
+      const tryton = await checkTrytonNow(admin, orders);
+      problems = [...reportProblems(tryton), ...reportProblems(checkSalesforce(crm, orders))];
+      return problems.length === 0;
+    },
+    { capMs: FINISH_CAP_MS, everyMs: 2_000, detail: () => problems.slice(0, 5).join("; ") },
+  );
+}
 
 /** The Tryton check while the flow may still write (a sale deleted between two reads): a failed read means "not yet". */
 async function checkTrytonNow(admin: TrytonClient, orders: MagentoOrder[]) {
@@ -128,31 +163,32 @@ describe("reliability: crash and resume (real Node-RED, SIGKILL)", function () {
     const started = Date.now();
     nodeRed = await start(true);
     const kills: string[] = [];
+    let last = { tryton: 0, salesforce: 0 };
+    const written = (p: typeof last) => p.tryton + p.salesforce;
     for (let k = 1; k <= KILLS; k += 1) {
-      await sleep(1_500 + Math.floor(roll() * 5_000));
-      const at = await progress();
+      // A random point of the import: once this runtime has written something (or all is written), then up to 3 s on.
+      await waitUntil(
+        `the runtime started before kill ${k} to write`,
+        async () => {
+          const now = await progress();
+          return written(now) > written(last) || written(now) >= wantTryton + orders.length;
+        },
+        { capMs: 5 * 60_000, everyMs: 250 },
+      );
+      await sleep(Math.floor(roll() * 3_000));
+      last = await progress();
       await nodeRed.kill9();
       kills.push(
-        `kill ${k} at Tryton ${at.tryton}/${wantTryton}, Salesforce ${at.salesforce}/${orders.length}`,
+        `kill ${k} at Tryton ${last.tryton}/${wantTryton}, Salesforce ${last.salesforce}/${orders.length}`,
       );
       nodeRed = await start(false);
     }
-    // Let the last run finish: both targets right (the flow is quiet), then one more poll that must change nothing.
-    let tryton = await checkTrytonNow(admin, orders);
-    let crm = checkSalesforce(sf, orders);
-    for (
-      let waited = 0;
-      reportProblems(tryton).length + reportProblems(crm).length > 0 && waited < 300_000;
-      waited += 2_000
-    ) {
-      await sleep(2_000);
-      tryton = await checkTrytonNow(admin, orders);
-      crm = checkSalesforce(sf, orders);
-    }
+    // Let the last run finish, then one more poll must change nothing.
+    await untilComplete(admin, sf, orders);
     const ms = Date.now() - started;
-    await sleep(2_500);
-    tryton = await checkTryton(admin, orders);
-    crm = checkSalesforce(sf, orders);
+    await morePolls(magento, 1);
+    const tryton = await checkTryton(admin, orders);
+    const crm = checkSalesforce(sf, orders);
     console.log(
       `      [crash] ${orders.length} orders, ${KILLS} SIGKILLs (${kills.join("; ")}), done in ${ms} ms: ` +
         `Tryton ${tryton.present} present, ${tryton.lost.length} lost, ${tryton.duplicated.length} duplicated; ` +
@@ -199,20 +235,10 @@ describe("reliability: crash and resume (real Node-RED, SIGKILL)", function () {
         twins.push(await startNodeRed({ flows, credentials }));
       }
       const orders: MagentoOrder[] = [...shop.orders.values()].map(valid);
-      let tryton = await checkTrytonNow(admin, orders);
-      let sfReport = checkSalesforce(crm, orders);
-      for (
-        let waited = 0;
-        reportProblems(tryton).length + reportProblems(sfReport).length > 0 && waited < 300_000;
-        waited += 2_000
-      ) {
-        await sleep(2_000);
-        tryton = await checkTrytonNow(admin, orders);
-        sfReport = checkSalesforce(crm, orders);
-      }
-      await sleep(2_500);
-      tryton = await checkTryton(admin, orders);
-      sfReport = checkSalesforce(crm, orders);
+      await untilComplete(admin, crm, orders);
+      await morePolls(shop, 2 * twins.length);
+      const tryton = await checkTryton(admin, orders);
+      const sfReport = checkSalesforce(crm, orders);
       console.log(
         `      [twins] ${orders.length} orders by two runtimes in ${Date.now() - started} ms: Tryton ${tryton.present} present, ` +
           `${tryton.duplicated.length} duplicated; Salesforce ${sfReport.present} present, ${sfReport.duplicated.length} duplicated, ` +

@@ -12,7 +12,8 @@ import magentoOrderIn from "../../src/nodes/magento-order-in";
 import { queuedError } from "../../src/nodes/shared/flow-completion";
 import type { OrderCursor } from "../../src/magento/search";
 import { defaultIntegration, startMagentoSimulator, type MagentoSimulator } from "../../src/sandbox/magento";
-import { helper, sleep } from "../support/node-red";
+import { helper } from "../support/node-red";
+import { sleep, waitUntil } from "../support/wait";
 
 interface Held {
   msg: NodeMessageInFlow & { magento?: { cursor: OrderCursor; page: number } };
@@ -54,18 +55,23 @@ async function eventually(check: () => void): Promise<void> {
 
 const stored = () => helper.getNode("intake").context().get("magentoCursor") as OrderCursor | undefined;
 
-async function pull(): Promise<void> {
-  const before = held.length;
-  helper.getNode("intake").receive({ payload: {} } as never);
-  for (let waited = 0; held.length === before; waited += 10) {
-    if (waited > 10_000) throw new Error("no page arrived");
-    await sleep(10);
-  }
-  await sleep(100);
+/** Sends `msg` to the intake and waits until `pages` pages have reached the writer. */
+async function pull(pages: number, msg: object = { payload: {} }): Promise<void> {
+  const target = held.length + pages;
+  helper.getNode("intake").receive(msg as never);
+  await waitUntil(`${pages} page(s) in the writer`, () => held.length >= target, {
+    detail: () => `${held.length - target + pages} arrived`,
+  });
 }
 
+/**
+ * A page's `done()` reaches the stored cursor through Node-RED's hooks, promise callbacks and the
+ * memory store's synchronous callbacks, never a timer: one turn of the event loop later the cursor
+ * is where it will stay, so "it did not move" can be checked then.
+ */
+const settle = () => new Promise<void>((r) => setImmediate(r));
+
 describe("reliability: the stored cursor passes only pages the flow is done with", function () {
-  this.timeout(30_000);
   let sim: MagentoSimulator;
 
   before(async () => {
@@ -106,16 +112,16 @@ describe("reliability: the stored cursor passes only pages the flow is done with
       ] as never,
       { cfg: { token: defaultIntegration.accessToken } },
     );
-    await pull();
+    await pull(3);
     assert.equal(held.length, 3, "three pages of ten");
     assert.equal(stored(), undefined, "nothing stored while every page is in the writer");
 
     held[0]!.done();
-    await sleep(50);
+    await settle();
     assert.deepEqual(stored(), held[0]!.msg.magento!.cursor, "past page 1 once it is done");
 
     held[2]!.done();
-    await sleep(50);
+    await settle();
     assert.deepEqual(
       stored(),
       held[0]!.msg.magento!.cursor,
@@ -123,12 +129,12 @@ describe("reliability: the stored cursor passes only pages the flow is done with
     );
 
     held[1]!.done();
-    await sleep(50);
+    await settle();
     assert.deepEqual(stored(), held[2]!.msg.magento!.cursor, "all done: past page 3");
 
     // Within this run, the next pull starts after the last page sent, even before the writer is done.
     sim.addOrder({});
-    await pull();
+    await pull(1);
     assert.equal(held.length, 4, "only the new order");
     assert.deepEqual(
       (held[3]!.msg.payload as Array<{ entity_id: number }>).map((o) => o.entity_id),
@@ -136,16 +142,16 @@ describe("reliability: the stored cursor passes only pages the flow is done with
     );
     assert.deepEqual(stored(), held[2]!.msg.magento!.cursor, "the new page is not done yet");
     held[3]!.done();
-    await sleep(50);
+    await settle();
     assert.deepEqual(stored(), held[3]!.msg.magento!.cursor);
 
     // payload.reset forgets the cursor at once, and a page finishing later does not bring it back.
     sim.addOrder({});
-    await pull();
-    helper.getNode("intake").receive({ payload: { reset: true } } as never);
-    await sleep(300);
+    await pull(1);
+    // From the start again: 32 orders, four pages of ten.
+    await pull(4, { payload: { reset: true } });
     for (const h of held.slice(4)) h.done();
-    await sleep(100);
+    await settle();
     const last = held.at(-1)!.msg.magento!.cursor;
     assert.deepEqual(stored(), last, "after the reset the full pull's own pages move it again");
   });
@@ -183,7 +189,7 @@ describe("reliability: the stored cursor passes only pages the flow is done with
         ] as never,
         { cfg: { token: defaultIntegration.accessToken } },
       );
-      await pull();
+      await pull(2);
       assert.equal(held.length, 2, "two pages of ten");
       const ids = (h: Held) => (h.msg.payload as Array<{ entity_id: number }>).map((o) => o.entity_id);
       // Page 1 failed, but its orders are in the writer's sync queue: the cursor may pass it.
@@ -191,9 +197,9 @@ describe("reliability: the stored cursor passes only pages the flow is done with
       await eventually(() => assert.deepEqual(stored(), held[0]!.msg.magento!.cursor));
       // Page 2 failed and nobody kept its orders: the cursor stays before it.
       held[1]!.done(new Error("a function node threw"));
-      await sleep(200);
+      await settle();
       assert.deepEqual(stored(), held[0]!.msg.magento!.cursor, "held before the failed page");
-      await pull();
+      await pull(1);
       assert.deepEqual(ids(held[2]!), ids(held[1]!), "the next pull starts at the failed page again");
       held[2]!.done();
       await eventually(() => assert.deepEqual(stored(), held[2]!.msg.magento!.cursor));

@@ -29,7 +29,7 @@ import type { SalesforceSimulator } from "../../src/sandbox/salesforce";
 import { TrytonClient } from "../../src/tryton/rpc";
 import { ensureBuilt } from "../support/reliability-build";
 import { FAST_QUEUE, salesforceCredentials, shopFlow } from "../support/reliability-flows";
-import { startFaultProxy, type FaultProxy } from "../support/reliability-proxy";
+import { HELD_ANSWER_TIMEOUT_MS, startFaultProxy, type FaultProxy } from "../support/reliability-proxy";
 import { PersistentNodeRed, queueDiagnosis, queueOf, sleep, until } from "../support/reliability-queue";
 import { record } from "../support/reliability-report";
 import { SOAK_ORDERS, TRYTON_SOAK_ORDERS } from "../support/reliability-size";
@@ -49,6 +49,9 @@ import {
 import { realTrytonServer, type RealTrytonServer } from "../support/tryton-server";
 
 const FAULT_RATE = 0.1;
+/** Node-RED's Magento client timeout (s), and the simulator's slow answer far past it. */
+const MAGENTO_TIMEOUT_S = 5;
+const MAGENTO_SLOW_MS = 60_000;
 
 /** Runs `tick` every `ms` until the returned function is called (mid-run events: expiries). */
 function every(ms: number, tick: () => void): () => void {
@@ -92,7 +95,7 @@ describe("reliability: fault soak (real Node-RED, faults stop, the queue drains)
         faults: {
           rate: FAULT_RATE,
           kinds: ["500", "503", "429", "reset", "slow"],
-          slowMs: 6_000,
+          slowMs: MAGENTO_SLOW_MS,
           retryAfterSeconds: 1,
           seed: 5,
         },
@@ -101,7 +104,6 @@ describe("reliability: fault soak (real Node-RED, faults stop, the queue drains)
         target: server.url,
         rate: FAULT_RATE,
         kinds: ["500", "502", "503", "429", "reset", "drop-answer", "slow-answer", "expire"],
-        slowMs: 25_000,
         seed: 3,
         // trytond answers 429 on login only for failed logins; the client rightly does not retry that.
         eligible: (kind, call) => !(call === "common.db.login" && kind === "429"),
@@ -126,8 +128,8 @@ describe("reliability: fault soak (real Node-RED, faults stop, the queue drains)
           settings,
         },
         retry: FAST_QUEUE,
-        magentoTimeout: 5,
-        trytonTimeout: 20,
+        magentoTimeout: MAGENTO_TIMEOUT_S,
+        trytonTimeout: HELD_ANSWER_TIMEOUT_MS / 1000,
       });
       const started = Date.now();
       let expiries = 0;
@@ -161,7 +163,8 @@ describe("reliability: fault soak (real Node-RED, faults stop, the queue drains)
       const dupes = await trytonDuplicates(admin);
       console.log(
         `      [soak tryton] ${orders.length} orders in ${ms} ms; Magento faults ${faultsAt.magento}, ` +
-          `Tryton faults ${JSON.stringify(faultsAt.proxy)} of ${proxy.requests} requests, ${expiries} session expiries; ` +
+          `Tryton faults ${JSON.stringify(faultsAt.proxy)} of ${proxy.requests} requests (slowest answer ${proxy.slowest.ms} ms, ${proxy.slowest.call}), ` +
+          `${expiries} session expiries; ` +
           `${queuedAtStop} queued when the faults stopped; present ${report.present}, lost ${report.lost.length}, ` +
           `duplicated ${report.duplicated.length}, wrong ${report.wrong.length}`,
       );
@@ -196,7 +199,7 @@ describe("reliability: fault soak (real Node-RED, faults stop, the queue drains)
         faults: {
           rate: FAULT_RATE,
           kinds: ["500", "503", "429", "reset", "slow"],
-          slowMs: 6_000,
+          slowMs: MAGENTO_SLOW_MS,
           retryAfterSeconds: 1,
           seed: 9,
         },
@@ -217,7 +220,7 @@ describe("reliability: fault soak (real Node-RED, faults stop, the queue drains)
         retry: FAST_QUEUE,
         // The example flows' page size: more calls, more faults.
         pageSize: 50,
-        magentoTimeout: 5,
+        magentoTimeout: MAGENTO_TIMEOUT_S,
       });
       const started = Date.now();
       let expiries = 0;

@@ -1,9 +1,11 @@
 /**
  * Malformed answers from each API — invalid JSON, HTML error pages (200 and 502), bodies cut off
  * with and without a lying Content-Length, the wrong content type, an empty body, JSON of the
- * wrong shape — from a tiny local stub server. Each call ends, within seconds, with a result or
- * an error a person can read (naming the call, without HTML or parser noise); nothing throws
- * asynchronously, nothing hangs.
+ * wrong shape — from a tiny local stub server. Each call ends with a result or an error a person
+ * can read (naming the call, without HTML or parser noise), decided by the answer itself: no
+ * Magento or Tryton call ends by its timeout; nothing throws asynchronously, nothing hangs.
+ * Salesforce through jsforce is the exception: a body cut off under a longer Content-Length never
+ * ends there, and the session's request timeout ends it ("no complete answer within …").
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -21,10 +23,16 @@ const baseOrder = JSON.parse(
   readFileSync(path.join(__dirname, "..", "fixtures", "bad-orders", "base.json"), "utf8"),
 ) as Record<string, unknown>;
 const fast = { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 };
+/**
+ * The Salesforce sessions' request timeout: what the cut-off kind waits for, once per attempt.
+ * Far above the local stub's and simulator's answer times on a busy machine.
+ */
+const SALESFORCE_TIMEOUT_MS = 5_000;
 
 /** A readable failure: names the call, no markup, no parser internals, not a dump. */
 function assertClear(err: unknown, call: RegExp, kind: Malformed): string {
   assert.ok(err instanceof Error, `${kind}: an Error, got ${String(err)}`);
+  assert.notEqual((err as { code?: unknown }).code, "timeout", `${kind}: ended by the answer, not a timeout`);
   const message = err.message;
   assert.match(message, call, `${kind}: names the call — ${message}`);
   assert.doesNotMatch(
@@ -40,7 +48,7 @@ const stray: unknown[] = [];
 const onStray = (err: unknown) => stray.push(err);
 
 describe("reliability: malformed server responses", function () {
-  this.timeout(60_000);
+  this.timeout(10 * 60_000);
   const stubs: Stub[] = [];
   before(() => {
     process.on("unhandledRejection", onStray);
@@ -68,13 +76,11 @@ describe("reliability: malformed server responses", function () {
     const client = new MagentoClient({
       baseUrl: stub.url,
       auth: { kind: "bearer", token: "malformed-test-token-1" },
-      timeoutMs: 3_000,
       retry: fast,
     });
     const seen: string[] = [];
     for (const kind of malformedKinds) {
       stub.set(kind);
-      const started = Date.now();
       try {
         const result = await client.searchOrders({ pageSize: 10, currentPage: 1 });
         // A JSON body labelled text/html is still the right JSON: reading it is fine.
@@ -84,7 +90,6 @@ describe("reliability: malformed server responses", function () {
       } catch (err) {
         seen.push(`${kind}: ${assertClear(err, /GET \/V1\/orders/, kind)}`);
       }
-      assert.ok(Date.now() - started < 10_000, `${kind} answered in time`);
     }
     client.close();
     console.log(`      [magento] ${seen.join("\n      [magento] ")}`);
@@ -113,10 +118,8 @@ describe("reliability: malformed server responses", function () {
           database: "db",
           username: "admin",
           password: "malformed-pass-1",
-          timeoutMs: 3_000,
           retry: fast,
         });
-        const started = Date.now();
         const call = phase === "login" ? /common\.db\.login/ : /model\.sale\.sale\.search_read/;
         try {
           await client.searchRead("sale.sale", [], ["state"]);
@@ -136,7 +139,6 @@ describe("reliability: malformed server responses", function () {
             return true;
           },
         );
-        assert.ok(Date.now() - started < 20_000, `${kind} (${phase}) answered in time`);
       }
     }
   });
@@ -163,8 +165,7 @@ describe("reliability: malformed server responses", function () {
       const seen: string[] = [];
       for (const kind of malformedKinds) {
         stub.set(kind);
-        const session = salesforceSession(sf, stub.url, 1_000);
-        const started = Date.now();
+        const session = salesforceSession(sf, stub.url, SALESFORCE_TIMEOUT_MS);
         try {
           await session.connection();
           assert.equal(kind, "wrong-content-type", `${kind} must not pass as a token`);
@@ -172,13 +173,11 @@ describe("reliability: malformed server responses", function () {
         } catch (err) {
           seen.push(`${kind}: ${assertClear(err, /Salesforce login failed/i, kind)}`);
         }
-        assert.ok(Date.now() - started < 20_000, `${kind} answered in time`);
       }
       console.log(`      [salesforce login] ${seen.join("\n      [salesforce login] ")}`);
     });
 
-    it("every kind on the order lookup (SOQL queries in one composite) gives per-order failures or a clear error for the page", async function () {
-      this.timeout(240_000);
+    it("every kind on the order lookup (SOQL queries in one composite) gives per-order failures or a clear error for the page", async () => {
       const lookup = (p: string, body: string) =>
         p.endsWith("/composite") && body.includes("FROM%20Order%20WHERE");
       const stub = await startStub({
@@ -202,7 +201,6 @@ describe("reliability: malformed server responses", function () {
       const seen: string[] = [];
       for (const kind of malformedKinds) {
         stub.set(kind);
-        const started = Date.now();
         const order = {
           ...baseOrder,
           entity_id: 870_000 + malformedKinds.indexOf(kind),
@@ -210,9 +208,9 @@ describe("reliability: malformed server responses", function () {
         };
         try {
           // Every call of this session passes the stub (login URL, and the instance URL it hands out).
-          const summary = await new OrderPusher(salesforceSession(sf, stub.url, 1_000), { retry: fast }).push(
-            [order],
-          );
+          const summary = await new OrderPusher(salesforceSession(sf, stub.url, SALESFORCE_TIMEOUT_MS), {
+            retry: fast,
+          }).push([order]);
           assert.equal(summary.results.length, 1);
           const r = summary.results[0]!;
           if (r.error)
@@ -221,7 +219,6 @@ describe("reliability: malformed server responses", function () {
         } catch (err) {
           seen.push(`${kind}: ${assertClear(err, /Salesforce|quer|order/i, kind)}`);
         }
-        assert.ok(Date.now() - started < 60_000, `${kind} answered in time (${Date.now() - started} ms)`);
       }
       console.log(`      [salesforce] ${seen.join("\n      [salesforce] ")}`);
     });

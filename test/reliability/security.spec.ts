@@ -29,8 +29,7 @@ import { OrderPusher } from "../../src/salesforce/order-pusher";
 import { salesforceSession, salesforceSimulator, stopSalesforce } from "../support/reliability-salesforce";
 import { shopSettings } from "../support/reliability-shop";
 import { startStub } from "../support/reliability-stub";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { waitUntil } from "../support/wait";
 
 /** Every file under `dir` a run wrote (not the pack link, not the generated settings or credential key). */
 function filesOf(dir: string): string[] {
@@ -59,7 +58,7 @@ async function post(
 }
 
 describe("reliability: security", function () {
-  this.timeout(180_000);
+  this.timeout(10 * 60_000);
   const cleanup: Array<() => Promise<unknown> | unknown> = [];
   before(() => ensureBuilt());
   after(async () => {
@@ -188,15 +187,31 @@ describe("reliability: security", function () {
     });
     cleanup.push(() => nr.stop("SIGKILL"));
 
-    // Mid-run: every token and session expires and is renewed.
+    // Mid-run: every token and session expires and is renewed, three times, each once the flow moved on.
+    const pushed = () => sf.db.count("Order");
     for (let i = 0; i < 3; i += 1) {
-      await sleep(2_000);
+      const before = pushed();
+      await waitUntil("the good flow to push more orders", () => pushed() > before || pushed() >= 60, {
+        capMs: 5 * 60_000,
+      });
       magento.expireTokens();
       tryton.expireSessions();
       sf.expireSessions();
     }
-    for (let waited = 0; sf.db.count("Order") < 60 && waited < 30_000; waited += 500) await sleep(500);
-    assert.equal(sf.db.count("Order"), 60, "the good flow ran");
+    await waitUntil("the good flow to push all 60 orders", () => pushed() >= 60, {
+      capMs: 5 * 60_000,
+      detail: () => `${pushed()} so far`,
+    });
+    assert.equal(pushed(), 60, "the good flow ran");
+    const refusals = /login refused|Salesforce login failed/i;
+    await waitUntil(
+      "the bad flow's refused logins in the log",
+      () => nr.logs().some((l) => refusals.test(l)),
+      {
+        capMs: 5 * 60_000,
+        everyMs: 500,
+      },
+    );
 
     // What the editor shows: the Test buttons (typed wrong secrets, and the deployed node's saved ones), the sync panel.
     const traces: string[] = [];
@@ -253,7 +268,7 @@ describe("reliability: security", function () {
 
     const log = nr.logs().join("\n");
     assert.match(log, /\[trace\]/, "the log ran at trace level");
-    assert.match(log, /login refused|Salesforce login failed/i, "the failing logins were reported");
+    assert.match(log, refusals, "the failing logins were reported");
     const files = filesOf(userDir).map((f) => ({ f, text: readFileSync(f, "utf8") }));
     const cred = files.find((x) => x.f.endsWith("flows_cred.json"));
     assert.ok(cred, "flows_cred.json written");

@@ -13,7 +13,12 @@ import { generateOrders } from "../../src/sandbox/magento/seed";
 import { startTrytonSimulator, type TrytonSimulator } from "../../src/sandbox/tryton";
 import { TrytonClient } from "../../src/tryton/rpc";
 import { SaleImporter, type ImportSettings } from "../../src/tryton/sale-import";
-import { startFaultProxy, type FaultProxy, type ProxyFault } from "../support/reliability-proxy";
+import {
+  HELD_ANSWER_TIMEOUT_MS,
+  startFaultProxy,
+  type FaultProxy,
+  type ProxyFault,
+} from "../support/reliability-proxy";
 import { record } from "../support/reliability-report";
 import {
   checkTryton,
@@ -29,32 +34,51 @@ import { realTrytonServer } from "../support/tryton-server";
 import type { TrytonFixtures } from "../support/tryton-server";
 
 /**
- * Holds each matching call of one client until the other client makes the same call (or 5 s
- * passed): two runtimes that both searched, found nothing, and now both create.
+ * Holds the first matching call of each kind of one client until the other client makes the same
+ * call: two runtimes that both searched, found nothing, and now both create. A client whose import
+ * is over (`leave`) makes no more calls, so nobody waits for it. A hold that lasts past `capMs`
+ * is let go and noted in `problems` (the test then fails naming it).
  */
-function rendezvous(methods: RegExp): (client: TrytonClient) => void {
-  const waiting = new Map<string, () => void>();
-  return (client) => {
-    const met = new Set<string>();
-    client.http.interceptors.request.use(async (config) => {
-      const method = (JSON.parse(String(config.data)) as { method: string }).method;
-      if (!methods.test(method) || met.has(method)) return config;
-      met.add(method);
-      const other = waiting.get(method);
-      if (other) {
-        waiting.delete(method);
-        other();
+function rendezvous(methods: RegExp, capMs: number) {
+  const waiting = new Map<string, { client: TrytonClient; release: () => void }>();
+  const left = new Set<TrytonClient>();
+  const problems: string[] = [];
+  const release = (method: string) => {
+    waiting.get(method)?.release();
+    waiting.delete(method);
+  };
+  return {
+    problems,
+    join(client: TrytonClient): void {
+      const met = new Set<string>();
+      client.http.interceptors.request.use(async (config) => {
+        const method = (JSON.parse(String(config.data)) as { method: string }).method;
+        if (!methods.test(method) || met.has(method)) return config;
+        met.add(method);
+        if (waiting.has(method)) release(method);
+        else if (![...left].some((c) => c !== client)) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              problems.push(`${method}: the other runtime neither made it nor finished within ${capMs} ms`);
+              release(method);
+            }, capMs);
+            waiting.set(method, {
+              client,
+              release: () => {
+                clearTimeout(timer);
+                resolve();
+              },
+            });
+          });
+        }
         return config;
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 5_000);
-        waiting.set(method, () => {
-          clearTimeout(timer);
-          resolve();
-        });
       });
-      return config;
-    });
+    },
+    /** The client's import is over. */
+    leave(client: TrytonClient): void {
+      left.add(client);
+      for (const [method, w] of waiting) if (w.client !== client) release(method);
+    },
   };
 }
 
@@ -76,20 +100,21 @@ function suite(name: string, provide: () => Promise<Server | undefined>, firstRa
     const proxies: FaultProxy[] = [];
     const clients: TrytonClient[] = [];
 
-    const client = (url = server.url) => {
+    /** A runtime's client: the default per-call timeout (120 s), unless a test needs one to pass. */
+    const client = (url = server.url, timeoutMs?: number) => {
       const c = new TrytonClient({
         url,
         database: server.database,
         username: server.username,
         password: server.password,
-        timeoutMs: 3_000,
+        ...(timeoutMs ? { timeoutMs } : {}),
         retry: { attempts: 5, baseDelayMs: 20, maxDelayMs: 200 },
       });
       clients.push(c);
       return c;
     };
     const proxy = async (plan: (call: string, seen: number) => ProxyFault | undefined) => {
-      const p = await startFaultProxy({ target: server.url, plan, slowMs: 3_500 });
+      const p = await startFaultProxy({ target: server.url, plan });
       proxies.push(p);
       return p;
     };
@@ -125,6 +150,7 @@ function suite(name: string, provide: () => Promise<Server | undefined>, firstRa
         },
       ];
       const all: RawOrder[] = [];
+      let slowest = { call: "", ms: 0 };
       for (const lost of faultsPerPage) {
         const p = await proxy((call, seen) => (seen === 1 ? lost[call] : undefined));
         const raw = orders(30, 31);
@@ -135,7 +161,8 @@ function suite(name: string, provide: () => Promise<Server | undefined>, firstRa
           for (const item of o.items as Array<{ sku: string }>) item.sku = `L${range}-${item.sku}`;
         }
         all.push(...raw);
-        const { results, failures } = await new SaleImporter(client(p.url), settings).importOrders(raw);
+        const runtime = client(p.url, HELD_ANSWER_TIMEOUT_MS);
+        const { results, failures } = await new SaleImporter(runtime, settings).importOrders(raw);
         assert.deepEqual(
           failures.map((f) => f.error?.message),
           [],
@@ -146,7 +173,15 @@ function suite(name: string, provide: () => Promise<Server | undefined>, firstRa
           Object.keys(lost).length,
           `the faults were injected: ${JSON.stringify(p.faults)}`,
         );
+        if (p.slowest.ms > slowest.ms) slowest = p.slowest;
+        assert.equal(
+          p.abandoned,
+          Object.values(lost).filter((f) => f === "slow-answer").length,
+          `the client gave up on the held answer after Tryton had answered (slowest answer: ` +
+            `${slowest.call} in ${slowest.ms} ms, timeout ${HELD_ANSWER_TIMEOUT_MS} ms)`,
+        );
       }
+      console.log(`      [${name}] slowest Tryton answer: ${slowest.ms} ms (${slowest.call})`);
       const report = await checkTryton(admin, all.map(valid));
       record({
         part: `Lost write answers, Tryton (${name})`,
@@ -166,9 +201,9 @@ function suite(name: string, provide: () => Promise<Server | undefined>, firstRa
       const p = await proxy(() => undefined);
       const [ca, cb] = [client(), client(p.url)];
       // Both runtimes have looked and found nothing before either creates: the worst case.
-      const meet = rendezvous(/^model\.(sale\.sale|party\.party|product\.template)\.create$/);
-      meet(ca);
-      meet(cb);
+      const meet = rendezvous(/^model\.(sale\.sale|party\.party|product\.template)\.create$/, 120_000);
+      meet.join(ca);
+      meet.join(cb);
       const deletes: string[] = [];
       for (const c of [ca, cb]) {
         c.http.interceptors.request.use((config) => {
@@ -178,7 +213,11 @@ function suite(name: string, provide: () => Promise<Server | undefined>, firstRa
         });
       }
       const [a, b] = [new SaleImporter(ca, settings), new SaleImporter(cb, settings)];
-      const [ra, rb] = await Promise.all([a.importOrders(raw), b.importOrders(raw)]);
+      const [ra, rb] = await Promise.all([
+        a.importOrders(raw).finally(() => meet.leave(ca)),
+        b.importOrders(raw).finally(() => meet.leave(cb)),
+      ]);
+      assert.deepEqual(meet.problems, [], "both runtimes reached each create");
       assert.ok(
         deletes.includes("model.sale.sale.delete") && deletes.includes("model.party.party.delete"),
         `both created, and the newer sales and parties were deleted again (${deletes.length} deletes)`,

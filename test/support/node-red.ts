@@ -1,9 +1,11 @@
 import helper from "node-red-node-test-helper";
 import type { NodeMessage } from "node-red";
+import { WAIT_CAP_MS, waitUntil } from "./wait";
 
 helper.init(require.resolve("node-red"));
 
 export { helper };
+export { sleep } from "./wait";
 
 type Listener = (msg: NodeMessage & Record<string, unknown>) => void;
 
@@ -21,10 +23,10 @@ export class Collector {
     node.on("input", listener);
   }
 
-  /** Resolves when `ready(messages)` is true; rejects after `timeoutMs` with what arrived so far. */
+  /** Resolves when `ready(messages)` is true; rejects after `timeoutMs` (a cap) with what arrived so far. */
   until(
     ready: (messages: Array<NodeMessage & Record<string, unknown>>) => boolean,
-    timeoutMs = 15_000,
+    timeoutMs = WAIT_CAP_MS,
   ): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
@@ -59,6 +61,13 @@ function replacer(_key: string, value: unknown) {
   return value;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/**
+ * Hands `msg` to node `nodeId` and waits until the node is done with it: one more message at the
+ * Complete and Catch nodes scoped to it (their `helper` nodes' collectors).
+ */
+export async function deliver(nodeId: string, msg: object, watchers: Collector[]): Promise<void> {
+  const finished = () => watchers.reduce((n, w) => n + w.messages.length, 0);
+  const before = finished();
+  helper.getNode(nodeId).receive(msg as never);
+  await waitUntil(`${nodeId} to finish with the message`, () => finished() > before);
 }

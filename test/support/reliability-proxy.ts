@@ -9,8 +9,10 @@
  * - `reset`: the connection is dropped before forwarding.
  * - `drop-answer`: forwarded and processed (a write is committed), then the connection is
  *   dropped: the client cannot tell whether its write happened (what keys are for).
- * - `slow-answer`: forwarded and processed, the answer held back `slowMs` (past the client's
- *   timeout when `slowMs` is larger).
+ * - `slow-answer`: forwarded and processed, then the answer is held until the client gives up
+ *   (its timeout) and closes the connection: "answered past the timeout" whatever the timeout
+ *   and however slow the machine, as long as the client's timeout is above the server's own
+ *   answer time (`slowest` tells how close a run came).
  * - `expire`: the request's session (its Authorization header) expires: HTTP 401 with an
  *   empty body as trytond sends it, now and for every later request carrying it.
  *
@@ -21,6 +23,13 @@ import http from "node:http";
 import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 
+/**
+ * The client timeout to pair with `slow-answer`: far above a real Tryton's answer times on a busy
+ * machine (a run prints its `slowest`), so that the server has acted before the client gives up.
+ * Each held answer costs this long.
+ */
+export const HELD_ANSWER_TIMEOUT_MS = 30_000;
+
 export type ProxyFault = "500" | "502" | "503" | "429" | "reset" | "drop-answer" | "slow-answer" | "expire";
 
 export interface FaultProxyOptions {
@@ -29,8 +38,6 @@ export interface FaultProxyOptions {
   rate?: number;
   kinds?: ProxyFault[];
   seed?: number;
-  /** How long `slow-answer` holds an answer (default 3000 ms). */
-  slowMs?: number;
   retryAfterSeconds?: number;
   /** Whether a request may get `kind` (gets the JSON-RPC method when the body has one, else the path). */
   eligible?: (kind: ProxyFault, call: string) => boolean;
@@ -46,6 +53,10 @@ export interface FaultProxy {
   faults: Record<string, number>;
   /** Forwarded calls by JSON-RPC method (or path). */
   calls: Record<string, number>;
+  /** `slow-answer`s the client gave up on after the server had answered (closed the connection). */
+  readonly abandoned: number;
+  /** The server's longest answer time of the run, and for which call. */
+  readonly slowest: { call: string; ms: number };
   setFaults(rate: number, kinds?: ProxyFault[]): void;
   expireSessions(): void;
   stop(): Promise<void>;
@@ -84,12 +95,14 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const expired = new Set<string>();
   const seenSessions = new Set<string>();
   const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
+  let stopping = false;
   const state = {
     requests: 0,
     faults: {} as Record<string, number>,
     calls: {} as Record<string, number>,
     seen: {} as Record<string, number>,
+    abandoned: 0,
+    slowest: { call: "", ms: 0 },
   };
   const count = (table: Record<string, number>, key: string) => (table[key] = (table[key] ?? 0) + 1);
 
@@ -167,24 +180,25 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         }
         count(state.calls, call);
         let answer: Awaited<ReturnType<typeof forward>>;
+        const sent = Date.now();
         try {
           answer = await forward(req, body);
         } catch {
           req.socket.destroy();
           return;
         }
+        const ms = Date.now() - sent;
+        if (ms > state.slowest.ms) state.slowest = { call, ms };
         if (fault === "drop-answer") {
           req.socket.destroy();
           return;
         }
         if (fault === "slow-answer") {
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(() => {
-              timers.delete(t);
-              resolve();
-            }, options.slowMs ?? 3000);
-            timers.add(t);
-          });
+          // Held until the client gives up and closes the connection (or the proxy stops).
+          if (req.socket.destroyed) return; // it gave up before the server answered
+          await new Promise<void>((resolve) => req.socket.once("close", () => resolve()));
+          if (!stopping) state.abandoned += 1;
+          return;
         }
         if (res.destroyed || req.socket.destroyed) return;
         const headers = { ...answer.headers };
@@ -216,6 +230,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     },
     faults: state.faults,
     calls: state.calls,
+    get abandoned() {
+      return state.abandoned;
+    },
+    get slowest() {
+      return state.slowest;
+    },
     setFaults(r, k) {
       rate = r;
       if (k) kinds = k;
@@ -225,7 +245,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     },
     stop: () =>
       new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
+        stopping = true;
         for (const s of sockets) s.destroy();
         agent.destroy();
         server.close(() => resolve());

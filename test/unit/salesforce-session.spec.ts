@@ -25,7 +25,6 @@ const TOKEN_COUNTER: Record<AuthMode, string> = {
 };
 
 describe("Salesforce session (jsforce 3 against the simulator)", function () {
-  this.timeout(60_000);
   afterEach(stopAll);
 
   for (const grant of GRANTS) {

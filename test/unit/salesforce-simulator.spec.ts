@@ -301,9 +301,11 @@ describe("Salesforce simulator, through jsforce 3.10.16", () => {
     });
 
     it("access tokens expire after sessionTtlMs", async () => {
-      const s = await simulator({ sessionTtlMs: 100 });
+      // Far above a local login and query on a busy machine; the wait only has to pass it.
+      const ttlMs = 1_000;
+      const s = await simulator({ sessionTtlMs: ttlMs });
       const c = await login(s);
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await new Promise((resolve) => setTimeout(resolve, ttlMs + 100));
       await c.query("SELECT Id FROM Account");
       assert.equal(s.counters["session.invalid"], 1);
       assert.equal(s.counters["oauth.token.password"], 2);

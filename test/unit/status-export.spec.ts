@@ -18,7 +18,6 @@ const PREFIX = "SHOP1-";
 const password = "status-unit-Secret-3";
 
 describe("status exporter (simulators)", function () {
-  this.timeout(20_000);
   let magento: MagentoSimulator;
   let tryton: TrytonSimulator;
   let client: TrytonClient;
