@@ -223,6 +223,7 @@ export function startPlainNodeRed(
   };
   return new Promise((resolve, reject) => {
     let url = "";
+    let started = false;
     const fail = (why: string) => {
       clearTimeout(timer);
       void stop().then(() =>
@@ -234,8 +235,10 @@ export function startPlainNodeRed(
       lines.push(line);
       const m = /Server now running at (https?:\/\/[^\s/]+(?::\d+)?)/.exec(line);
       if (m) url = m[1];
+      // Either line may come first (the HTTP server and the flows start side by side).
+      started ||= /\[info\] Started flows/.test(line);
       if (/Waiting for missing types/.test(line)) fail("Node-RED is waiting for missing node types");
-      else if (/\[info\] Started flows/.test(line) && url) {
+      else if (started && url) {
         clearTimeout(timer);
         resolve({ url, pid, logs: () => [...lines], stop });
       }

@@ -212,11 +212,16 @@ describe("e2e: the Order sync sidebar panel", function () {
       .screenshot({ path: path.join(REPO_ROOT, ".tmp", "screenshots", "order-sync-panel.png") });
 
     // sync again on one failed row: Magento is asked for that order
+    const resultAt = () => broken.locator(".orderbridge-sync-time").getAttribute("title");
+    const firstAt = await resultAt();
     sim.resetCounters();
     const pulling = notification(page, "Pulling 1 order(s) again through Shop orders");
     await broken.locator(".orderbridge-sync-row-again").click();
     await waitUntil("Magento to be asked again", () => (sim.counters["GET /V1/orders"] ?? 0) >= 1);
     await pulling;
+    // It fails again: its new result replaces the row, selection box included, when the panel
+    // refreshes. Select rows only after that (on a busy machine the refresh comes late).
+    await waitUntil("the order's new result in the panel", async () => (await resultAt()) !== firstAt);
 
     // sync again for selected rows
     const again = page.locator("#orderbridge-sync-again");
