@@ -13,7 +13,7 @@ import { queuedError } from "../../src/nodes/shared/flow-completion";
 import type { OrderCursor } from "../../src/magento/search";
 import { defaultIntegration, startMagentoSimulator, type MagentoSimulator } from "../../src/sandbox/magento";
 import { helper } from "../support/node-red";
-import { sleep, waitUntil } from "../support/wait";
+import { waitUntil } from "../support/wait";
 
 interface Held {
   msg: NodeMessageInFlow & { magento?: { cursor: OrderCursor; page: number } };
@@ -40,17 +40,55 @@ function withRuntimeHooks(register: (RED: NodeAPI) => void) {
   };
 }
 
-/** Waits (without a deadline a slow machine could miss) until `check` passes; gives up after 30 s. */
+/** Waits until `check` passes (the shared wait's cap); its last failure names what is wrong. */
 async function eventually(check: () => void): Promise<void> {
-  for (let waited = 0; ; waited += 20) {
-    try {
-      check();
-      return;
-    } catch (err) {
-      if (waited > 30_000) throw err;
-      await sleep(20);
-    }
-  }
+  let last: unknown;
+  await waitUntil(
+    "the stored cursor",
+    () => {
+      try {
+        check();
+        return true;
+      } catch (err) {
+        last = err;
+        return false;
+      }
+    },
+    { detail: () => String(last) },
+  );
+}
+
+/** magento-order-in (page size 10, no polling) on the shop at `url`, into the held writer. */
+function loadIntake(url: string): Promise<void> {
+  return helper.load(
+    [magentoConfig, withRuntimeHooks(magentoOrderIn), heldWriter],
+    [
+      { id: "tab", type: "tab", label: "cursor" },
+      {
+        id: "cfg",
+        type: "magento-config",
+        baseUrl: url,
+        storeCode: "default",
+        authMode: "bearer",
+        timeout: 5,
+        pageSize: 10,
+        rejectUnauthorized: true,
+        ca: "",
+      },
+      {
+        id: "intake",
+        type: "magento-order-in",
+        z: "tab",
+        magento: "cfg",
+        autoSync: false,
+        interval: 1,
+        intervalUnit: "h",
+        wires: [["writer"], []],
+      },
+      { id: "writer", type: "held-writer", z: "tab", wires: [] },
+    ] as never,
+    { cfg: { token: defaultIntegration.accessToken } },
+  );
 }
 
 const stored = () => helper.getNode("intake").context().get("magentoCursor") as OrderCursor | undefined;
@@ -83,35 +121,7 @@ describe("reliability: the stored cursor passes only pages the flow is done with
   });
 
   it("holds the cursor behind unfinished pages, never moves it back, and pulls on from the last page sent", async () => {
-    await helper.load(
-      [magentoConfig, withRuntimeHooks(magentoOrderIn), heldWriter],
-      [
-        { id: "tab", type: "tab", label: "cursor" },
-        {
-          id: "cfg",
-          type: "magento-config",
-          baseUrl: sim.url,
-          storeCode: "default",
-          authMode: "bearer",
-          timeout: 5,
-          pageSize: 10,
-          rejectUnauthorized: true,
-          ca: "",
-        },
-        {
-          id: "intake",
-          type: "magento-order-in",
-          z: "tab",
-          magento: "cfg",
-          autoSync: false,
-          interval: 1,
-          intervalUnit: "h",
-          wires: [["writer"], []],
-        },
-        { id: "writer", type: "held-writer", z: "tab", wires: [] },
-      ] as never,
-      { cfg: { token: defaultIntegration.accessToken } },
-    );
+    await loadIntake(sim.url);
     await pull(3);
     assert.equal(held.length, 3, "three pages of ten");
     assert.equal(stored(), undefined, "nothing stored while every page is in the writer");
@@ -160,35 +170,7 @@ describe("reliability: the stored cursor passes only pages the flow is done with
     held.splice(0);
     const shop = await startMagentoSimulator({ orders: 20, seed: 5 });
     try {
-      await helper.load(
-        [magentoConfig, withRuntimeHooks(magentoOrderIn), heldWriter],
-        [
-          { id: "tab", type: "tab", label: "cursor" },
-          {
-            id: "cfg",
-            type: "magento-config",
-            baseUrl: shop.url,
-            storeCode: "default",
-            authMode: "bearer",
-            timeout: 5,
-            pageSize: 10,
-            rejectUnauthorized: true,
-            ca: "",
-          },
-          {
-            id: "intake",
-            type: "magento-order-in",
-            z: "tab",
-            magento: "cfg",
-            autoSync: false,
-            interval: 1,
-            intervalUnit: "h",
-            wires: [["writer"], []],
-          },
-          { id: "writer", type: "held-writer", z: "tab", wires: [] },
-        ] as never,
-        { cfg: { token: defaultIntegration.accessToken } },
-      );
+      await loadIntake(shop.url);
       await pull(2);
       assert.equal(held.length, 2, "two pages of ten");
       const ids = (h: Held) => (h.msg.payload as Array<{ entity_id: number }>).map((o) => o.entity_id);

@@ -8,26 +8,24 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startNodeRed, type NodeRedInstance } from "../../src/sandbox/node-red-runtime";
+import { sleep, waitUntil } from "./wait";
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
 /**
- * Waits for `ready` (checked every 250 ms). The cap only ends a test that would never pass; on
- * giving up, `explain` adds what was seen.
+ * Waits for `ready` (checked every 250 ms, test/support/wait.ts). The cap only ends a test that
+ * would never pass; on giving up, `explain` adds what was seen.
  */
 export async function until(
   what: string,
   ready: () => Promise<boolean> | boolean,
   opts: { capMs?: number; explain?: () => Promise<string> | string } = {},
 ): Promise<void> {
-  const capMs = opts.capMs ?? 300_000;
-  const started = Date.now();
-  while (!(await ready())) {
-    if (Date.now() - started > capMs) {
-      const seen = opts.explain ? `\n${await opts.explain()}` : "";
-      throw new Error(`gave up after ${capMs / 1000} s waiting for: ${what}${seen}`);
-    }
-    await sleep(250);
+  try {
+    await waitUntil(what, ready, { capMs: opts.capMs ?? 300_000, everyMs: 250 });
+  } catch (err) {
+    if (!opts.explain) throw err;
+    throw new Error(`${(err as Error).message}\n${await opts.explain()}`, { cause: err });
   }
 }
 
