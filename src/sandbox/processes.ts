@@ -1,9 +1,8 @@
 /**
- * Processes the sandbox, the tests and the bench start, and the instance directories of
- * `scripts/tryton.sh` they leave behind when killed: checked and stopped by PID, never by name.
+ * Processes the sandbox, the tests and the bench start: checked and stopped by PID, never by
+ * name (the Tryton instances left by a killed run: `scripts/tryton.sh sweep`).
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import path from "node:path";
+import { readFileSync } from "node:fs";
 
 /** Whether a process runs (a zombie, left in containers without an init, counts as gone). */
 export function isAlive(pid: number): boolean {
@@ -19,22 +18,3 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/**
- * Removes the Tryton instance directories `<runsDir>/<prefix>-<pid>` whose owner process is
- * gone, stopping their server (its `trytond.pid`) first.
- */
-export function sweepStaleInstances(runsDir: string, prefix: string): void {
-  if (!existsSync(runsDir)) return;
-  for (const name of readdirSync(runsDir)) {
-    const owner = new RegExp(`^${prefix}-(\\d+)$`).exec(name);
-    if (!owner || isAlive(Number(owner[1]))) continue;
-    const dir = path.join(runsDir, name);
-    try {
-      const pid = Number(readFileSync(path.join(dir, "trytond.pid"), "utf8").trim());
-      if (pid && isAlive(pid)) process.kill(pid, "SIGTERM");
-    } catch {
-      // no pidfile: nothing running
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }
-}

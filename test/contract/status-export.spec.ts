@@ -23,7 +23,7 @@ import {
 } from "../../src/sync/status-export";
 import type { TrytonClient } from "../../src/tryton/rpc";
 import { SaleImporter } from "../../src/tryton/sale-import";
-import { realTrytonServer } from "../support/tryton-server";
+import { flavourTitle, realTrytonServer, TRYTON_MATRIX } from "../support/tryton-server";
 import {
   fixtureOrder,
   memoryCursor,
@@ -323,5 +323,10 @@ describe("Status export contract", function () {
   });
 
   describeContract("status export: Tryton simulator", simulator, statusContract);
-  describeContract("status export: real Tryton 6.0", realTrytonServer, statusContract);
+  for (const flavour of TRYTON_MATRIX)
+    describeContract(
+      `status export: real ${flavourTitle(flavour)}`,
+      () => realTrytonServer(flavour),
+      statusContract,
+    );
 });

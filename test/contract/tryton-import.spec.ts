@@ -19,7 +19,7 @@ import { amount, amountText } from "../../src/tryton/amounts";
 import { TrytonError, type TrytonClient, type TrytonRecord } from "../../src/tryton/rpc";
 import { SaleImporter, type ImportSettings, type ImportSummary } from "../../src/tryton/sale-import";
 import { parseMarker } from "../../src/tryton/sale-mapping";
-import { realTrytonServer } from "../support/tryton-server";
+import { flavourTitle, realTrytonServer, TRYTON_MATRIX } from "../support/tryton-server";
 import { describeContract, type ContractContext, type TrytonServerDescriptor } from "./harness";
 import { shopImportSettings } from "../../src/sandbox/tryton/shop-settings";
 
@@ -696,5 +696,10 @@ describe("Tryton sale import contract", function () {
   });
 
   describeContract("sale import: Tryton simulator", simulator, importContract);
-  describeContract("sale import: real Tryton 6.0", realTrytonServer, importContract);
+  for (const flavour of TRYTON_MATRIX)
+    describeContract(
+      `sale import: real ${flavourTitle(flavour)}`,
+      () => realTrytonServer(flavour),
+      importContract,
+    );
 });

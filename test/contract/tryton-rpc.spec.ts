@@ -1,5 +1,11 @@
-import { realTrytonServer } from "../support/tryton-server";
+import { flavourTitle, realTrytonServer, TRYTON_MATRIX } from "../support/tryton-server";
 import { describeContract } from "./harness";
 import { trytonRpcContract } from "./tryton-rpc.contract";
 
-describeContract("Tryton JSON-RPC contract: real Tryton 6.0", realTrytonServer, trytonRpcContract);
+for (const flavour of TRYTON_MATRIX) {
+  describeContract(
+    `Tryton JSON-RPC contract: real ${flavourTitle(flavour)}`,
+    () => realTrytonServer(flavour),
+    trytonRpcContract,
+  );
+}

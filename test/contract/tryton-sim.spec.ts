@@ -1,5 +1,5 @@
 import { startTrytonSimulator, type TrytonSimulator } from "../../src/sandbox/tryton";
-import { realTrytonServer } from "../support/tryton-server";
+import { flavourTitle, realTrytonServer, TRYTON_MATRIX } from "../support/tryton-server";
 import { describeContract, type TrytonServerDescriptor } from "./harness";
 import { trytonFidelityContract } from "./tryton-sim-fidelity.contract";
 import { trytonRpcContract } from "./tryton-rpc.contract";
@@ -39,5 +39,10 @@ describe("Tryton simulator", function () {
 
   describeContract("Tryton JSON-RPC contract: simulator", simulator, trytonRpcContract);
   describeContract("Tryton fidelity contract: simulator", simulator, trytonFidelityContract);
-  describeContract("Tryton fidelity contract: real Tryton 6.0", realTrytonServer, trytonFidelityContract);
+  for (const flavour of TRYTON_MATRIX)
+    describeContract(
+      `Tryton fidelity contract: real ${flavourTitle(flavour)}`,
+      () => realTrytonServer(flavour),
+      trytonFidelityContract,
+    );
 });

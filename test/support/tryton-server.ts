@@ -1,17 +1,25 @@
 /**
- * A real Tryton 6.0 server for a mocha run, provisioned by `scripts/tryton.sh`:
- * installed when missing (root only), restored from the template snapshot (or built once),
- * started on a free port on 127.0.0.1, and stopped by PID when the run ends.
+ * Real Tryton servers for a mocha run, provisioned by `scripts/tryton.sh` (through
+ * `src/sandbox/tryton-instance.ts`): installed when missing (root only), restored from the
+ * template snapshot (or built once), started on a free port on 127.0.0.1, and stopped by PID
+ * when the run ends. One server per flavour, provisioned when a spec first asks for it:
  *
- *   const server = await realTrytonServer();   // undefined = skipped (never with CI=true)
+ *   const server = await realTrytonServer();                   // Tryton 6.0 on SQLite
+ *   for (const flavour of TRYTON_MATRIX) await realTrytonServer(flavour);
  *
- * Provisioning happens once per mocha process (a shared promise); each process gets its
- * own instance directory, so two test runs on one machine never share a server.
+ * `undefined` means skipped (never with CI=true). TRYTON_FLAVOURS=7.0-postgresql (a comma
+ * list) narrows the matrix for a quicker local run.
  */
-import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { isAlive, sweepStaleInstances } from "../../src/sandbox/processes";
+import {
+  flavourTitle,
+  isTrytonFlavour,
+  startTrytonInstance,
+  TRYTON_FLAVOURS,
+  type TrytonFlavour,
+  type TrytonInstance,
+} from "../../src/sandbox/tryton-instance";
+
+export { flavourTitle, type TrytonFlavour } from "../../src/sandbox/tryton-instance";
 
 export interface TrytonFixtures {
   database: string;
@@ -36,6 +44,13 @@ export interface TrytonFixtures {
 
 export interface RealTrytonServer {
   kind: "real";
+  flavour: TrytonFlavour;
+  /** "Tryton 7.0 on PostgreSQL with a worker". */
+  title: string;
+  series: string;
+  backend: "sqlite" | "postgresql";
+  /** A trytond-worker runs `sale.process` after `confirm` (the sale reaches `processing` later). */
+  worker: boolean;
   url: string;
   database: string;
   username: string;
@@ -46,123 +61,88 @@ export interface RealTrytonServer {
   reset(): Promise<void>;
 }
 
-const repo = path.resolve(__dirname, "..", "..");
-const script = path.join(repo, "scripts", "tryton.sh");
-const stateDir = process.env.TRYTON_STATE_DIR ?? path.join(repo, ".tmp", "tryton");
-const runsDir = path.join(stateDir, "runs");
-const instanceDir = path.join(runsDir, `mocha-${process.pid}`);
 const isCI = /^(1|true|yes)$/i.test(process.env.CI ?? "");
 
-interface ServerJson {
-  url: string;
-  database: string;
-  username: string;
-  passwordFile: string;
-  pid: number;
-  fixturesFile: string;
-}
+/** The configurations the contract suite holds the pack to (all three unless TRYTON_FLAVOURS narrows). */
+export const TRYTON_MATRIX: TrytonFlavour[] = (() => {
+  const wanted = (process.env.TRYTON_FLAVOURS ?? "")
+    .split(",")
+    .map((f) => f.trim())
+    .filter(Boolean);
+  const unknown = wanted.filter((f) => !isTrytonFlavour(f));
+  if (unknown.length)
+    throw new Error(`TRYTON_FLAVOURS: unknown ${unknown.join(", ")} (known: ${TRYTON_FLAVOURS.join(", ")})`);
+  return wanted.length ? (wanted as TrytonFlavour[]) : [...TRYTON_FLAVOURS];
+})();
 
-let provisioning: Promise<RealTrytonServer | undefined> | undefined;
-let runningPid: number | undefined;
+/** The production configuration: what reliability and status-export tests also run against. */
+export const PRODUCTION_FLAVOUR: TrytonFlavour = "7.0-postgresql";
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      "bash",
-      [script, ...args],
-      {
-        cwd: repo,
-        env: { ...process.env, TRYTON_INSTANCE: instanceDir, ...env },
-        timeout: 15 * 60_000,
-        maxBuffer: 16 * 1024 * 1024,
-      },
-      (err, stdout, stderr) => {
-        if (err) {
-          const tail = stderr.trim().split("\n").slice(-15).join("\n");
-          reject(new Error(`scripts/tryton.sh ${args.join(" ")} failed (exit ${err.code ?? "?"}):\n${tail}`));
-        } else resolve({ stdout, stderr });
-      },
-    );
-  });
-}
+const provisioning = new Map<TrytonFlavour, Promise<RealTrytonServer | undefined>>();
+const instances = new Map<TrytonFlavour, TrytonInstance>();
 
-function readServerJson(): ServerJson {
-  return JSON.parse(readFileSync(path.join(instanceDir, "server.json"), "utf8")) as ServerJson;
-}
-
-async function provision(): Promise<RealTrytonServer> {
-  sweepStaleInstances(runsDir, "mocha");
-  const started = Date.now();
-  const { stderr } = await run(["up"]);
-  const info = readServerJson();
-  runningPid = info.pid;
-  if (process.env.TRYTON_VERBOSE) process.stderr.write(stderr);
-  console.log(
-    `      [tryton] real Tryton at ${info.url} (pid ${info.pid}) ready in ${Date.now() - started} ms`,
+async function provision(flavour: TrytonFlavour): Promise<RealTrytonServer> {
+  const instance = await startTrytonInstance(flavour, "mocha", (line) =>
+    console.log(`      [tryton] ${line}`),
   );
+  instances.set(flavour, instance);
   const server: RealTrytonServer = {
     kind: "real",
-    url: info.url,
-    database: info.database,
-    username: info.username,
-    password: readFileSync(info.passwordFile, "utf8").split("\n")[0] ?? "",
-    fixtures: JSON.parse(readFileSync(info.fixturesFile, "utf8")) as TrytonFixtures,
-    pid: info.pid,
+    flavour,
+    title: flavourTitle(flavour),
+    series: instance.series,
+    backend: instance.backend,
+    worker: instance.worker,
+    url: instance.url,
+    database: instance.database,
+    username: instance.username,
+    password: instance.password,
+    fixtures: instance.fixtures as TrytonFixtures,
+    pid: instance.pid,
     async reset() {
-      const port = new URL(server.url).port;
-      await run(["restore"], { TRYTON_PORT: port });
-      const again = readServerJson();
-      server.pid = runningPid = again.pid;
-      server.url = again.url;
+      await instance.restore();
+      server.pid = instance.pid;
+      server.url = instance.url;
     },
   };
   return server;
 }
 
 /**
- * The shared real server of this mocha run. Resolves undefined when it cannot be
- * provisioned outside CI (after printing a SKIPPED line); with CI=true it rejects.
+ * The shared real server of this mocha run for the flavour. Resolves undefined when it cannot
+ * be provisioned outside CI (after printing a SKIPPED line); with CI=true it rejects.
  */
-export function realTrytonServer(): Promise<RealTrytonServer | undefined> {
-  provisioning ??= provision().catch((err: unknown) => {
-    const reason = err instanceof Error ? err.message : String(err);
-    if (isCI) throw new Error(`CI=true and no real Tryton server could be provisioned: ${reason}`);
-    console.warn(
-      `\n  SKIPPED real Tryton tests: cannot provision a Tryton 6.0 server.\n  ${reason.replace(/\n/g, "\n  ")}\n`,
-    );
-    return undefined;
-  });
-  return provisioning;
+export function realTrytonServer(
+  flavour: TrytonFlavour = "6.0-sqlite",
+): Promise<RealTrytonServer | undefined> {
+  let pending = provisioning.get(flavour);
+  if (!pending) {
+    pending = provision(flavour).catch((err: unknown) => {
+      const reason = err instanceof Error ? err.message : String(err);
+      if (isCI)
+        throw new Error(`CI=true and no real ${flavourTitle(flavour)} could be provisioned: ${reason}`);
+      console.warn(
+        `\n  SKIPPED real Tryton tests: cannot provision ${flavourTitle(flavour)}.\n  ${reason.replace(/\n/g, "\n  ")}\n`,
+      );
+      return undefined;
+    });
+    provisioning.set(flavour, pending);
+  }
+  return pending;
 }
 
-/** Stop the server of this run (by PID, via the script) and remove its instance directory. */
-export async function stopRealTrytonServer(): Promise<void> {
-  if (!provisioning) return;
-  const server = await provisioning.catch(() => undefined);
-  provisioning = undefined;
-  if (!server && runningPid === undefined) return;
-  try {
-    await run(["clean"]);
-  } finally {
-    runningPid = undefined;
-  }
+/** Stop every server of this run (worker, trytond, PostgreSQL; by PID) and remove their instances. */
+export async function stopRealTrytonServers(): Promise<void> {
+  const running = [...instances.values()];
+  instances.clear();
+  provisioning.clear();
+  await Promise.all(running.map((i) => i.stop()));
 }
 
 // Root-level hook: registered when a spec first imports this module, runs once at the end.
 if (typeof after === "function") {
   after(async function () {
-    this.timeout(30_000);
-    await stopRealTrytonServer();
+    this.timeout(60_000);
+    await stopRealTrytonServers();
   });
 }
-
-// Last resort when mocha exits without running root hooks (crash, bail, Ctrl-C).
-process.once("exit", () => {
-  if (runningPid !== undefined && isAlive(runningPid)) {
-    try {
-      process.kill(runningPid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-  }
-});
