@@ -14,6 +14,11 @@ export type { TrytonFixtures } from "../support/tryton-server";
 /** What a contract suite needs to know about the server under test. */
 export interface TrytonServerDescriptor {
   kind: "real" | "simulator";
+  /** Tryton series the server runs ("6.0", "7.0"); the simulator follows its version switch. */
+  series?: string;
+  backend?: "sqlite" | "postgresql";
+  /** A trytond-worker runs queued tasks: `sale.process` after `confirm` happens later, outside the request. */
+  worker?: boolean;
   url: string;
   database: string;
   username: string;
