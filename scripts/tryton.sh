@@ -18,6 +18,8 @@
 #   scripts/tryton.sh up | all   install, then restore the template if it is current, else build it; start
 #   scripts/tryton.sh status     print server.json when the server answers (exit 1 otherwise)
 #   scripts/tryton.sh clean      stop and delete the instance (the template stays)
+#   scripts/tryton.sh settle     7.0-postgresql: wait until the worker has run every queued task
+#                                (ir_queue read with psql; tests call it after a button that queues)
 #   scripts/tryton.sh where      print the state directory of the flavour
 #   scripts/tryton.sh sweep      clean the instances runs/<prefix>-<pid> whose owner process is gone
 #
@@ -506,6 +508,22 @@ cmd_clean() {
 
 cmd_where() { printf '%s\n' "$STATE"; }
 
+# Queued tasks (sale.process after confirm or after a shipment) are the worker's; a test that
+# reads what they write first waits here until none is left unfinished.
+cmd_settle() {
+  [ $BACKEND = postgresql ] || return 0
+  pg_running || die "PostgreSQL is not running"
+  local left
+  for _ in $(seq 1 2400); do
+    left=$(in_root "$PG_BIN/psql" -h $HOST -p "$(pg_port)" -U tryton -d "$DB" -tAc \
+      "SELECT count(*) FROM ir_queue WHERE finished_at IS NULL AND (scheduled_at IS NULL OR scheduled_at <= now() AT TIME ZONE 'UTC')") ||
+      die "cannot read ir_queue"
+    [ "$left" = 0 ] && return 0
+    sleep 0.05
+  done
+  die "the worker left $left task(s) unfinished after 120 s (log: $INSTANCE/worker.log)"
+}
+
 # Instances runs/<prefix>-<pid> left by a test run or bench that died: stopped and deleted.
 cmd_sweep() {
   local dir owner
@@ -519,11 +537,11 @@ cmd_sweep() {
 }
 
 [ $# -gt 0 ] || set -- up
-case $1 in where | sweep) ;; *) mkdir -p "$STATE" "$INSTANCE" ;; esac
+case $1 in where | sweep | settle) ;; *) mkdir -p "$STATE" "$INSTANCE" ;; esac
 for c in "$@"; do
   case $c in
-    install | init | start | stop | fixtures | snapshot | restore | up | status | clean | where | sweep) "cmd_$c" ;;
+    install | init | start | stop | fixtures | snapshot | restore | up | status | clean | where | sweep | settle) "cmd_$c" ;;
     all) cmd_up ;;
-    *) echo "usage: $0 {install|init|start|fixtures|snapshot|restore|stop|up|all|status|clean|where|sweep}..." >&2; exit 2 ;;
+    *) echo "usage: $0 {install|init|start|fixtures|snapshot|restore|stop|up|all|status|clean|where|sweep|settle}..." >&2; exit 2 ;;
   esac
 done

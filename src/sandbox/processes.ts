@@ -17,4 +17,3 @@ export function isAlive(pid: number): boolean {
     return true;
   }
 }
-

@@ -56,6 +56,8 @@ export interface TrytonInstance {
   fixtures: unknown;
   /** Put the database back to the template snapshot (the server restarts on the same port). */
   restore(): Promise<void>;
+  /** With a worker: resolves once every queued task has run (at once without one). */
+  settle(): Promise<void>;
   /** Stop worker, server and database by PID and delete the instance. */
   stop(): Promise<void>;
 }
@@ -141,6 +143,9 @@ export async function startTrytonInstance(
       const again = lastJson((await runScript(flavour, name, ["status"])).stdout);
       instance.pid = again.pid;
       instance.url = again.url;
+    },
+    async settle() {
+      if (instance.worker) await runScript(flavour, name, ["settle"]);
     },
     async stop() {
       try {

@@ -36,6 +36,7 @@ import { ProductMatcher, type ProductSettings } from "./product-match";
 import { ReferenceData, type CurrencyInfo } from "./reference-data";
 import { defaultRetryPolicy, retryDelayMs } from "../sync/retry";
 import { TrytonError, type TrytonClient, type TrytonRecord } from "./rpc";
+import { learnProcessing, serverProfile, taskErrorMark, type ServerProfile } from "./server-profile";
 import {
   checkTimeZone,
   defaultMappingOptions,
@@ -308,9 +309,9 @@ async function importPage(
   }
 }
 
-/** trytond's "You are trying to read records … that don't exist anymore" (ir.msg_read_error). */
+/** trytond's ir.msg_read_error: "… that don't exist anymore." (6.0), "… that don't exist." (7.0). */
 function vanishedRecord(err: TrytonError): boolean {
-  return err.code === "user_error" && /don't exist anymore|do not exist/i.test(err.serverMessage);
+  return err.code === "user_error" && /don't exist|do not exist/i.test(err.serverMessage);
 }
 
 function pause(ms: number, signal?: AbortSignal): Promise<void> {
@@ -722,9 +723,11 @@ class PageImport {
 
   // 6. workflow ---------------------------------------------------------------------
   private async workflow(): Promise<void> {
+    const profile = await serverProfile(this.client);
+    let errorMark: number | undefined;
     for (let round = 0; round < 8; round += 1) {
       this.check();
-      const chains = this.planRound();
+      const chains = this.planRound(profile);
       if (chains.size === 0) return;
       // Level by level: every sale's first button, then the button after it, …
       for (let level = 0; ; level += 1) {
@@ -737,6 +740,9 @@ class PageImport {
         }
         if (presses.size === 0) break;
         if (level > 0) this.check();
+        if (presses.has("confirm") && profile.processing !== "queue") {
+          errorMark = await taskErrorMark(this.client, profile);
+        }
         for (const [button, works] of presses) {
           const heavy = button === "confirm" || button === "process";
           const ids = works.map((w) => w.saleId!);
@@ -757,6 +763,10 @@ class PageImport {
       }
       const moved = [...chains].filter(([, chain]) => chain.pressed > 0);
       const states = await this.readStates(moved.map(([w]) => w.saleId!));
+      const leftConfirmed = moved.some(
+        ([w, chain]) => chain.buttons.includes("confirm") && states.get(w.saleId!) === "confirmed",
+      );
+      if (leftConfirmed) await learnProcessing(this.client, profile, errorMark);
       for (const [w, { before, buttons }] of moved) {
         const now = states.get(w.saleId!);
         w.touched = true;
@@ -800,10 +810,15 @@ class PageImport {
    * it — a new sale gets `quote` and `confirm` in one round, and one read of the states.
    * Sales that reached their target, or are held by a mismatch, are finished here.
    */
-  private planRound(): Map<Work, Chain> {
+  private planRound(profile: ServerProfile): Map<Work, Chain> {
     const chains = new Map<Work, Chain>();
     for (const w of this.live()) {
       if (!w.saleId || !w.state) {
+        w.finished = true;
+        continue;
+      }
+      if (w.state === "confirmed" && w.target === "processing" && profile.processing === "queue") {
+        // Tryton's worker takes the sale on to processing; pressing process here would race it.
         w.finished = true;
         continue;
       }

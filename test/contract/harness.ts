@@ -24,6 +24,11 @@ export interface TrytonServerDescriptor {
   username: string;
   password: string;
   fixtures: TrytonFixtures;
+  /**
+   * With a worker: resolves once the tasks buttons queued (`process` after `confirm` or after a
+   * shipment is done) have run. Absent or at once when they run inside the call.
+   */
+  settle?(): Promise<void>;
   /** Back to the initial data, when the implementation can do it. */
   reset?(): Promise<void>;
 }

@@ -53,7 +53,7 @@ function statusContract(ctx: ContractContext): void {
       timeoutMs: 10_000,
     });
     tryton = ctx.client();
-    desk = new TrytonDesk(tryton);
+    desk = new TrytonDesk(tryton, () => ctx.server.settle?.() ?? Promise.resolve());
     nextId = 930_000_000 + (ctx.server.kind === "real" ? 0 : 500_000) + (Date.now() % 100_000) * 10;
   });
   after(async () => {

@@ -63,9 +63,15 @@ export function writes(sim: MagentoSimulator): Record<string, number> {
   return Object.fromEntries(Object.entries(sim.counters).filter(([route]) => route.startsWith("POST ")));
 }
 
-/** What a merchant does in Tryton, over JSON-RPC. */
+/**
+ * What a merchant does in Tryton, over JSON-RPC. `settle` waits for the server's worker (the
+ * sale's `process` after confirm, after a shipment): a clerk sees the shipment once it exists.
+ */
 export class TrytonDesk {
-  constructor(readonly client: TrytonClient) {}
+  constructor(
+    readonly client: TrytonClient,
+    private readonly settle: () => Promise<void> = async () => undefined,
+  ) {}
 
   async cancel(saleId: number): Promise<void> {
     await this.client.button("sale.sale", "cancel", [saleId]);
@@ -76,6 +82,7 @@ export class TrytonDesk {
 
   /** Customer shipments of the sale that are not done or cancelled. */
   async openShipments(saleId: number): Promise<number[]> {
+    await this.settle();
     const [sale] = await this.client.read("sale.sale", [saleId], ["shipments"]);
     const rows = await this.client.read("stock.shipment.out", (sale?.shipments as number[]) ?? [], ["state"]);
     return rows.filter((r) => !["done", "cancelled"].includes(String(r.state))).map((r) => r.id);
@@ -111,12 +118,15 @@ export class TrytonDesk {
     }
     const [done] = await this.client.read("stock.shipment.out", [shipmentId], ["state"]);
     if (done?.state !== "done") throw new Error(`shipment ${shipmentId} is ${String(done?.state)}, not done`);
+    await this.settle();
   }
 
   async postInvoices(saleId: number): Promise<void> {
+    await this.settle();
     const [sale] = await this.client.read("sale.sale", [saleId], ["invoices"]);
     const ids = (sale?.invoices as number[]) ?? [];
     await this.client.button("account.invoice", "validate_invoice", ids);
     await this.client.button("account.invoice", "post", ids);
+    await this.settle();
   }
 }

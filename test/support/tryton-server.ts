@@ -59,6 +59,8 @@ export interface RealTrytonServer {
   pid: number;
   /** Put the database back to the snapshot (server restarted on the same port). */
   reset(): Promise<void>;
+  /** With a worker: resolves once every queued task (`process` after confirm/shipment) has run. */
+  settle(): Promise<void>;
 }
 
 const isCI = /^(1|true|yes)$/i.test(process.env.CI ?? "");
@@ -99,6 +101,7 @@ async function provision(flavour: TrytonFlavour): Promise<RealTrytonServer> {
     password: instance.password,
     fixtures: instance.fixtures as TrytonFixtures,
     pid: instance.pid,
+    settle: () => instance.settle(),
     async reset() {
       await instance.restore();
       server.pid = instance.pid;
