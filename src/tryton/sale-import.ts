@@ -309,6 +309,37 @@ async function importPage(
   }
 }
 
+/**
+ * Per Magento order among the pack's sales `rows` (ordered by id): the one to keep — the first
+ * already confirmed or beyond, else the oldest — and the others that may be deleted (draft or
+ * quotation). See `PageImport.oldestSales`.
+ */
+function chooseKept(rows: TrytonRecord[]): { kept: Map<number, ExistingSale>; drop: TrytonRecord[] } {
+  const copies = new Map<number, TrytonRecord[]>();
+  for (const r of rows) {
+    const marker = parseMarker(r.comment);
+    if (!marker || !isTrytonSaleState(r.state)) continue;
+    copies.set(marker.orderId, [...(copies.get(marker.orderId) ?? []), r]);
+  }
+  const kept = new Map<number, ExistingSale>();
+  const drop: TrytonRecord[] = [];
+  for (const [orderId, list] of copies) {
+    const keep =
+      list.find((r) => r.state !== "draft" && r.state !== "quotation" && r.state !== "cancelled") ?? list[0]!;
+    const marker = parseMarker(keep.comment)!;
+    kept.set(orderId, {
+      id: keep.id,
+      state: keep.state as TrytonSaleState,
+      comment: keep.comment,
+      ...("total_amount" in keep ? { total: String(keep.total_amount ?? "0") } : {}),
+      lines: (keep.lines as number[]) ?? [],
+      contentHash: marker.contentHash,
+    });
+    drop.push(...list.filter((r) => r !== keep && (r.state === "draft" || r.state === "quotation")));
+  }
+  return { kept, drop };
+}
+
 /** trytond's ir.msg_read_error: "… that don't exist anymore." (6.0), "… that don't exist." (7.0). */
 function vanishedRecord(err: TrytonError): boolean {
   return err.code === "user_error" && /don't exist|do not exist/i.test(err.serverMessage);
@@ -483,40 +514,38 @@ class PageImport {
   }
 
   /**
-   * The oldest sale per Magento order among `rows` (ordered by id). Newer ones carrying the
-   * same marker are duplicates the pack made (two runtimes importing the same order at once,
-   * or a create committed after its client gave up): those still in draft or quotation are
-   * deleted, so the first sale stays the only one.
+   * The sale to keep per Magento order among `rows` (ordered by id), when the pack made more
+   * than one (two runtimes importing the same order at once, or a create committed after its
+   * client gave up): a sale some runtime already confirmed (it kept that one), else the oldest.
+   * The others still in draft or quotation are deleted, so one sale stays.
+   *
+   * Why not simply the oldest: on PostgreSQL ids are handed out when a row is inserted, not when
+   * its transaction commits, so the runtime with the newer id may have committed first, seen
+   * only its own sale, and confirmed it; the oldest-id rule would then keep both. When a delete
+   * is refused (the other runtime confirmed it meanwhile), the rows are read again and the
+   * choice made once more. docs/tryton-versions.md, "Several runtimes on one database".
    */
   private async oldestSales(rows: TrytonRecord[]): Promise<Map<number, ExistingSale>> {
-    const byOrder = new Map<number, ExistingSale>();
-    const newer: TrytonRecord[] = [];
-    for (const r of rows) {
-      const marker = parseMarker(r.comment);
-      if (!marker || !isTrytonSaleState(r.state)) continue;
-      if (byOrder.has(marker.orderId)) {
-        newer.push(r);
-        continue;
+    let current = rows;
+    for (let pass = 0; ; pass += 1) {
+      const { kept, drop } = chooseKept(current);
+      const refused: number[] = [];
+      for (const r of drop) {
+        try {
+          await this.client.delete("sale.sale", [r.id]);
+        } catch (err) {
+          // Another runtime removed it first (gone), or moved it on (it may now be the one to keep).
+          if (!isRecordError(err) && !(err instanceof TrytonError && err.code === "access_error")) throw err;
+          refused.push(r.id);
+        }
       }
-      byOrder.set(marker.orderId, {
-        id: r.id,
-        state: r.state,
-        comment: r.comment,
-        ...("total_amount" in r ? { total: String(r.total_amount ?? "0") } : {}),
-        lines: (r.lines as number[]) ?? [],
-        contentHash: marker.contentHash,
+      if (refused.length === 0 || pass > 0) return kept;
+      const fields = Object.keys(current[0] ?? {}).filter((f) => f !== "id" && !f.startsWith("_"));
+      // A search, not a read: a sale the other runtime deleted is simply absent.
+      current = await this.client.searchRead("sale.sale", [["id", "in", current.map((r) => r.id)]], fields, {
+        order: [["id", "ASC"]],
       });
     }
-    for (const r of newer) {
-      if (r.state !== "draft" && r.state !== "quotation") continue;
-      try {
-        await this.client.delete("sale.sale", [r.id]);
-      } catch (err) {
-        // Another runtime removed it first, or moved it on: the oldest sale is used either way.
-        if (!isRecordError(err) && !(err instanceof TrytonError && err.code === "access_error")) throw err;
-      }
-    }
-    return byOrder;
   }
 
   // 3 + 4. parties, products, sales -------------------------------------------------

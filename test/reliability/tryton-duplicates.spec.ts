@@ -30,7 +30,7 @@ import {
   valid,
   type RawOrder,
 } from "../support/reliability-shop";
-import { realTrytonServer } from "../support/tryton-server";
+import { flavourTitle, PRODUCTION_FLAVOUR, realTrytonServer } from "../support/tryton-server";
 import type { TrytonFixtures } from "../support/tryton-server";
 
 /**
@@ -90,7 +90,18 @@ interface Server {
   fixtures: TrytonFixtures;
 }
 
-function suite(name: string, provide: () => Promise<Server | undefined>, firstRange: number) {
+/**
+ * `concurrentWriters`: the database runs two runtimes' transactions side by side (PostgreSQL),
+ * where ids follow inserts, not commits. There a customer new to both runtimes may end with two
+ * parties (docs/tryton-versions.md, "Several runtimes on one database"): counted and reported,
+ * while sales and products must still be exactly one per order and SKU.
+ */
+function suite(
+  name: string,
+  provide: () => Promise<Server | undefined>,
+  firstRange: number,
+  concurrentWriters = false,
+) {
   describe(`reliability: no duplicate Tryton writes (${name})`, function () {
     this.timeout(5 * 60_000);
     let server: Server;
@@ -234,7 +245,13 @@ function suite(name: string, provide: () => Promise<Server | undefined>, firstRa
         duplicated: report.duplicated.length,
       });
       assert.deepEqual(reportProblems(report), []);
-      assert.deepEqual(await trytonDuplicates(admin), { parties: [], products: [] });
+      const duplicates = await trytonDuplicates(admin);
+      if (concurrentWriters) {
+        console.log(
+          `      [${name}] customers with two parties after the race: ${duplicates.parties.length}`,
+        );
+        assert.deepEqual(duplicates.products, []);
+      } else assert.deepEqual(duplicates, { parties: [], products: [] });
       console.log(
         `      [${name}] two runtimes, ${raw.length} orders: ${ra.results.filter((r) => r.action === "created").length} + ` +
           `${rb.results.filter((r) => r.action === "created").length} created, ${deletes.length} duplicates deleted, ${failed.length} reported failed, one sale each`,
@@ -284,4 +301,6 @@ suite(
   },
   300,
 );
-suite("real Tryton 6.0", realTrytonServer, 400);
+suite("real Tryton 6.0 on SQLite", () => realTrytonServer("6.0-sqlite"), 400);
+// PostgreSQL takes concurrent writers (SQLite serialises them): two runtimes really overlap.
+suite(`real ${flavourTitle(PRODUCTION_FLAVOUR)}`, () => realTrytonServer(PRODUCTION_FLAVOUR), 500, true);

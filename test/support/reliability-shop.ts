@@ -5,6 +5,7 @@
  * problem, so a failing run says how bad it was.
  */
 import { lineItems, shippingAddress, validateOrder, type MagentoOrder } from "../../src/magento/schema";
+import { settleServerAt } from "./tryton-server";
 import { amount, amountText } from "../../src/tryton/amounts";
 import { type TrytonClient, type TrytonRecord } from "../../src/tryton/rpc";
 import type { ImportSettings } from "../../src/tryton/sale-import";
@@ -160,6 +161,7 @@ export async function checkTryton(
   expectedState: (o: MagentoOrder) => string | null = (o) => defaultTrytonState[o.state] ?? null,
 ): Promise<TargetReport & { roundingGaps: number }> {
   const report = { ...emptyReport(orders.length), roundingGaps: 0 };
+  await settleServerAt(client.url); // the sales as Tryton's worker leaves them
   const byOrder = await trytonSalesByOrder(client);
   const sales = orders.flatMap((o) => byOrder.get(o.entity_id) ?? []);
   const lineRows = await readMany(

@@ -134,6 +134,15 @@ export function realTrytonServer(
   return pending;
 }
 
+/**
+ * Wait until the real server at `url` (if it is one of this run's) has run its queued tasks:
+ * with a worker, `process` after confirm happens after the import returned. Other URLs
+ * (simulators, proxies) resolve at once.
+ */
+export async function settleServerAt(url: string): Promise<void> {
+  for (const instance of instances.values()) if (instance.url === url) await instance.settle();
+}
+
 /** Stop every server of this run (worker, trytond, PostgreSQL; by PID) and remove their instances. */
 export async function stopRealTrytonServers(): Promise<void> {
   const running = [...instances.values()];
