@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n=== %s ===\n' "$*"; }
 
-step "provision (Tryton server, Chromium)"
+step "provision (Tryton 6.0 and 7.0 servers, Chromium)"
 bash scripts/provision.sh
 
 step "type check"
