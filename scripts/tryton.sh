@@ -509,14 +509,17 @@ cmd_clean() {
 cmd_where() { printf '%s\n' "$STATE"; }
 
 # Queued tasks (sale.process after confirm or after a shipment) are the worker's; a test that
-# reads what they write first waits here until none is left unfinished.
+# reads what they write first waits here until none is left unfinished. A task that failed with a
+# user error never gets a finished_at: its ir_error row (origin ir.queue,<id>) marks it as over.
 cmd_settle() {
   [ $BACKEND = postgresql ] || return 0
   pg_running || die "PostgreSQL is not running"
   local left
   for _ in $(seq 1 2400); do
     left=$(in_root "$PG_BIN/psql" -h $HOST -p "$(pg_port)" -U tryton -d "$DB" -tAc \
-      "SELECT count(*) FROM ir_queue WHERE finished_at IS NULL AND (scheduled_at IS NULL OR scheduled_at <= now() AT TIME ZONE 'UTC')") ||
+      "SELECT count(*) FROM ir_queue q WHERE q.finished_at IS NULL
+         AND (q.scheduled_at IS NULL OR q.scheduled_at <= now() AT TIME ZONE 'UTC')
+         AND NOT EXISTS (SELECT 1 FROM ir_error e WHERE e.origin = 'ir.queue,' || q.id)") ||
       die "cannot read ir_queue"
     [ "$left" = 0 ] && return 0
     sleep 0.05
