@@ -16,9 +16,11 @@ import type { TrytonFixtures } from "./seed";
 import { plainRow, TrytonSim, callModel } from "./simulator";
 import { Dec } from "./decimal";
 import { decodeParams } from "./values";
+import type { TrytonSeries } from "./series";
 
 export type { TrytonFixtures, ProductFixture } from "./seed";
 export { SERVER_VERSION } from "./simulator";
+export { TRYTON_SERIES, type TrytonSeries } from "./series";
 
 export type FaultKind = "500" | "503" | "reset" | "slow";
 
@@ -48,6 +50,14 @@ export interface TrytonSimulatorOptions {
   log?: (line: string) => void;
   /** Clock override (sale dates, write dates, fiscal year of posted invoices). */
   now?: () => Date;
+  /** The trytond series to imitate: "6.0" (default) or "7.0" (docs/tryton-versions.md). */
+  series?: TrytonSeries;
+  /**
+   * Imitate `[queue] worker = True`: `confirm` leaves the sale `confirmed` and `process` runs
+   * `workerDelayMs` (default 100) later, outside the request, as trytond-worker does.
+   */
+  worker?: boolean;
+  workerDelayMs?: number;
 }
 
 /** Direct access to the in-memory tables, for assertions (no HTTP, no counters). */
@@ -66,6 +76,8 @@ export interface TrytonSimDb {
 export interface TrytonSimulator {
   /** Server root, e.g. `http://127.0.0.1:41234` (no database part, no trailing slash). */
   url: string;
+  series: TrytonSeries;
+  worker: boolean;
   database: string;
   username: string;
   password: string;
@@ -110,6 +122,9 @@ export async function startTrytonSimulator(options: TrytonSimulatorOptions = {})
     sessionTtlMs: options.sessionTtlMs ?? 86_400_000,
     log: options.log,
     now: options.now,
+    series: options.series,
+    worker: options.worker,
+    workerDelayMs: options.workerDelayMs,
   });
   let latencyMs = options.latencyMs ?? 0;
   let faults = options.faults;
@@ -183,6 +198,8 @@ export async function startTrytonSimulator(options: TrytonSimulatorOptions = {})
 
   return {
     url: `http://${host}:${address.port}`,
+    series: sim.profile.series,
+    worker: Boolean(options.worker),
     database,
     username,
     password,
@@ -202,6 +219,7 @@ export async function startTrytonSimulator(options: TrytonSimulatorOptions = {})
     db,
     stop: () =>
       new Promise<void>((resolve) => {
+        sim.stopWorker();
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
