@@ -38,6 +38,7 @@ function simulatorProvider(options: TrytonSimulatorOptions, running: Set<TrytonS
     username: s.username,
     password: s.password,
     fixtures: s.fixtures,
+    settle: () => s.settle(),
     async reset() {
       running.delete(s);
       await s.stop();
@@ -58,17 +59,11 @@ describe("Tryton simulator", function () {
     await Promise.all([...running].map((s) => s.stop()));
   });
 
-  describeContract(
-    "Tryton JSON-RPC contract: simulator",
-    simulatorProvider(TWINS["6.0-sqlite"].options, running),
-    trytonRpcContract,
-  );
-  for (const twin of Object.values(TWINS))
-    describeContract(
-      `Tryton fidelity contract: ${twin.title}`,
-      simulatorProvider(twin.options, running),
-      trytonFidelityContract,
-    );
+  for (const twin of Object.values(TWINS)) {
+    const provider = simulatorProvider(twin.options, running);
+    describeContract(`Tryton JSON-RPC contract: ${twin.title}`, provider, trytonRpcContract);
+    describeContract(`Tryton fidelity contract: ${twin.title}`, provider, trytonFidelityContract);
+  }
   for (const flavour of TRYTON_MATRIX)
     describeContract(
       `Tryton fidelity contract: real ${flavourTitle(flavour)}`,

@@ -1,8 +1,8 @@
 /**
- * Tryton 6.0 JSON-RPC simulator: an in-memory trytond for the demo and the fast tests,
- * held to the real server by the contract suite (test/contract). Same routes, envelope,
- * sessions, value encoding, error shapes and sale workflow as trytond 6.0 on SQLite
- * (see the modules under this directory for the rules each one follows).
+ * Tryton JSON-RPC simulator: an in-memory trytond for the demo and the fast tests, held to
+ * the real servers by the contract suites (test/contract). Same routes, envelope, sessions,
+ * value encoding, error shapes and sale workflow as trytond 6.0 on SQLite, or 7.0 with
+ * `series: "7.0"` (series.ts; see the modules under this directory for the rules each follows).
  *
  *   const tryton = await startTrytonSimulator();
  *   new TrytonClient({ url: tryton.url, database: tryton.database, username: tryton.username, password: tryton.password });
@@ -86,6 +86,8 @@ export interface TrytonSimulator {
   counters: Record<string, number>;
   /** Failures of post-commit tasks (what the real server only logs). */
   taskErrors: string[];
+  /** With `worker`: resolves once every queued task has run (at once without a worker). */
+  settle(): Promise<void>;
   /** Invalidate every session: the next authenticated call gets HTTP 401. */
   expireSessions(): void;
   setFaults(faults: FaultOptions | undefined): void;
@@ -206,6 +208,7 @@ export async function startTrytonSimulator(options: TrytonSimulatorOptions = {})
     fixtures: sim.fixtures,
     counters: sim.counters,
     taskErrors: sim.taskErrors,
+    settle: () => sim.settle(),
     expireSessions: () => sim.expireSessions(),
     setFaults: (f) => {
       faults = f;

@@ -37,6 +37,8 @@ export interface SimHooks {
   log: (line: string) => void;
   /** What differs between the trytond series (src/sandbox/tryton/series.ts). */
   series: SeriesProfile;
+  /** Deletes the sessions of these users (ir.session.clear). */
+  endSessions: (userIds: number[]) => void;
 }
 
 export class Rec {

@@ -48,7 +48,7 @@ export interface SeriesProfile {
   existenceBeforeRule: boolean;
   /** `[password] entropy` default: 0.75 in 6.0, gone in 7.0. */
   passwordEntropy: number | null;
-  /** SQLite LIKE gets `ESCAPE '\'` (python-sql 1.2 with 6.0) or no ESCAPE clause (python-sql 1.5 with 7.0). */
+  /** SQLite LIKE gets `ESCAPE '\'` (python-sql 1.4 beside 6.0) or no ESCAPE clause (python-sql 1.5 beside 7.0). */
   likeEscapes: boolean;
   /** The error of ordering by a field without column (`[message, ""]`). */
   unorderableField(name: string): string;
@@ -60,6 +60,8 @@ export interface SeriesProfile {
   shipmentAddressOnlyForGoods: boolean;
   /** The Decimal text of a zero amount (comment/title lines): `Decimal('0.0')` (6.0), `Decimal(0)` (7.0). */
   zeroAmount: string;
+  /** A user's sessions end when an RPC write changes the password or active flag (7.0). */
+  passwordChangeEndsSessions: boolean;
   /** `stock.shipment.out.assign_try` answers whether it assigned (6.0) or nothing (7.0). */
   assignTryAnswers: boolean;
   /** `sale.sale.invoice_state` choices and rule. */
@@ -109,6 +111,7 @@ const SERIES_6_0: SeriesProfile = {
   streetInRecName: (street) => street.split(/\r?\n/)[0]!,
   shipmentAddressOnlyForGoods: false,
   zeroAmount: "0.0",
+  passwordChangeEndsSessions: false,
   assignTryAnswers: true,
   invoiceStates: [
     ["none", "None"],
@@ -154,6 +157,7 @@ const SERIES_7_0: SeriesProfile = {
   streetInRecName: (street) => street.split(/\r?\n/).join(" "),
   shipmentAddressOnlyForGoods: true,
   zeroAmount: "0",
+  passwordChangeEndsSessions: true,
   assignTryAnswers: false,
   invoiceStates: [
     ["none", "None"],

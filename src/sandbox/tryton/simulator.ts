@@ -95,6 +95,7 @@ export class TrytonSim {
   private lastMicros = 0n;
   readonly profile: SeriesProfile;
   private readonly workerTimers = new Set<NodeJS.Timeout>();
+  private idleWaiters: Array<() => void> = [];
 
   constructor(readonly opts: SimulatorOptions) {
     this.profile = seriesProfile(opts.series);
@@ -367,8 +368,15 @@ export class TrytonSim {
     const timer = setTimeout(() => {
       this.workerTimers.delete(timer);
       this.queue(user, context, this.runTasks(user, context, tasks));
+      if (this.workerTimers.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }, this.opts.workerDelayMs ?? 100);
     this.workerTimers.add(timer);
+  }
+
+  /** Resolves once the worker has run every queued task (at once without a worker). */
+  settle(): Promise<void> {
+    if (this.workerTimers.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Each task in its own transaction; failures are only logged. Returns the tasks they queued. */
@@ -392,6 +400,7 @@ export class TrytonSim {
   stopWorker(): void {
     for (const timer of this.workerTimers) clearTimeout(timer);
     this.workerTimers.clear();
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   env(user: SimUser, context: Record<string, unknown>): Env {
@@ -400,7 +409,14 @@ export class TrytonSim {
       this.store,
       user,
       context,
-      { log: (l) => this.opts.log?.(l), series: this.profile },
+      {
+        log: (l) => this.opts.log?.(l),
+        series: this.profile,
+        endSessions: (ids) => {
+          for (const [key, session] of this.sessions)
+            if (ids.includes(session.userId)) this.sessions.delete(key);
+        },
+      },
       () => this.tick(),
     );
   }

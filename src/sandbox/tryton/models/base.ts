@@ -66,6 +66,12 @@ const user = defineModel({
     );
     for (const rec of recs) env.store.update("res.user", rec.id, { password_hash: values.password });
   },
+  // User.write clears the sessions of users whose password or active flag changes; in 6.0 that
+  // search runs under the caller's access rules and, over RPC, finds nothing (series.ts).
+  afterWrite: (env, recs, values) => {
+    if (env.series.passwordChangeEndsSessions && ("password" in values || "active" in values))
+      env.hooks.endSessions(recs.map((r) => r.id));
+  },
 });
 
 /** User.validate_password with trytond's defaults: `[password] length = 8`, `entropy = 0.75` (6.0 only). */
