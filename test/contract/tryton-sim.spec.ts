@@ -1,6 +1,10 @@
-import { startTrytonSimulator, type TrytonSimulator } from "../../src/sandbox/tryton";
-import { flavourTitle, realTrytonServer, TRYTON_MATRIX } from "../support/tryton-server";
-import { describeContract, type TrytonServerDescriptor } from "./harness";
+import {
+  startTrytonSimulator,
+  type TrytonSimulator,
+  type TrytonSimulatorOptions,
+} from "../../src/sandbox/tryton";
+import { flavourTitle, realTrytonServer, TRYTON_MATRIX, type TrytonFlavour } from "../support/tryton-server";
+import { describeContract, type ServerProvider, type TrytonServerDescriptor } from "./harness";
 import { trytonFidelityContract } from "./tryton-sim-fidelity.contract";
 import { trytonRpcContract } from "./tryton-rpc.contract";
 
@@ -8,37 +12,58 @@ import { trytonRpcContract } from "./tryton-rpc.contract";
 // would then be redacted from every later message of the mocha run (the user name too).
 const PASSWORD = "sim-contract-Pw-7315";
 
-// The simulator under the pack's client contract (tryton-rpc.spec.ts runs it against the
-// real Tryton 6.0), and a finer-grained fidelity contract against both: any test that
-// passes on the real server and fails on the simulator is a simulator bug.
-describe("Tryton simulator", function () {
-  let sim: TrytonSimulator | undefined;
+/** The simulator configuration held to each real server (src/sandbox/tryton/series.ts). */
+const TWINS: Record<TrytonFlavour, { title: string; options: TrytonSimulatorOptions }> = {
+  "6.0-sqlite": { title: "simulator 6.0", options: { series: "6.0" } },
+  "7.0-sqlite": { title: "simulator 7.0", options: { series: "7.0" } },
+  "7.0-postgresql": { title: "simulator 7.0 with a worker", options: { series: "7.0", worker: true } },
+};
 
+/** One simulator per configuration, started when a suite first needs it, stopped after the run. */
+function simulatorProvider(options: TrytonSimulatorOptions, running: Set<TrytonSimulator>): ServerProvider {
+  let sim: TrytonSimulator | undefined;
+  const start = async () => {
+    sim = await startTrytonSimulator({ ...options, password: PASSWORD });
+    running.add(sim);
+    return sim;
+  };
   const descriptor = (s: TrytonSimulator): TrytonServerDescriptor => ({
     kind: "simulator",
+    series: s.series,
+    // The simulator follows SQLite's semantics whatever the series (src/sandbox/tryton/README.md).
+    backend: "sqlite",
+    worker: s.worker,
     url: s.url,
     database: s.database,
     username: s.username,
     password: s.password,
     fixtures: s.fixtures,
+    settle: () => s.settle(),
     async reset() {
+      running.delete(s);
       await s.stop();
-      sim = await startTrytonSimulator({ password: PASSWORD });
-      Object.assign(this, descriptor(sim));
+      Object.assign(this, descriptor(await start()));
     },
   });
+  return async () => descriptor(sim ?? (await start()));
+}
 
-  const simulator = async (): Promise<TrytonServerDescriptor> => {
-    sim ??= await startTrytonSimulator({ password: PASSWORD });
-    return descriptor(sim);
-  };
+// The simulator under the pack's client contract (tryton-rpc.spec.ts runs it against the real
+// servers), and a finer-grained fidelity contract: each simulator configuration against the
+// real server it imitates. Any test that passes on the real server and fails on its
+// simulator twin is a simulator bug.
+describe("Tryton simulator", function () {
+  const running = new Set<TrytonSimulator>();
 
   after(async function () {
-    await sim?.stop();
+    await Promise.all([...running].map((s) => s.stop()));
   });
 
-  describeContract("Tryton JSON-RPC contract: simulator", simulator, trytonRpcContract);
-  describeContract("Tryton fidelity contract: simulator", simulator, trytonFidelityContract);
+  for (const twin of Object.values(TWINS)) {
+    const provider = simulatorProvider(twin.options, running);
+    describeContract(`Tryton JSON-RPC contract: ${twin.title}`, provider, trytonRpcContract);
+    describeContract(`Tryton fidelity contract: ${twin.title}`, provider, trytonFidelityContract);
+  }
   for (const flavour of TRYTON_MATRIX)
     describeContract(
       `Tryton fidelity contract: real ${flavourTitle(flavour)}`,

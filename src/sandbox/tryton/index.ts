@@ -1,8 +1,8 @@
 /**
- * Tryton 6.0 JSON-RPC simulator: an in-memory trytond for the demo and the fast tests,
- * held to the real server by the contract suite (test/contract). Same routes, envelope,
- * sessions, value encoding, error shapes and sale workflow as trytond 6.0 on SQLite
- * (see the modules under this directory for the rules each one follows).
+ * Tryton JSON-RPC simulator: an in-memory trytond for the demo and the fast tests, held to
+ * the real servers by the contract suites (test/contract). Same routes, envelope, sessions,
+ * value encoding, error shapes and sale workflow as trytond 6.0 on SQLite, or 7.0 with
+ * `series: "7.0"` (series.ts; see the modules under this directory for the rules each follows).
  *
  *   const tryton = await startTrytonSimulator();
  *   new TrytonClient({ url: tryton.url, database: tryton.database, username: tryton.username, password: tryton.password });
@@ -16,9 +16,11 @@ import type { TrytonFixtures } from "./seed";
 import { plainRow, TrytonSim, callModel } from "./simulator";
 import { Dec } from "./decimal";
 import { decodeParams } from "./values";
+import type { TrytonSeries } from "./series";
 
 export type { TrytonFixtures, ProductFixture } from "./seed";
 export { SERVER_VERSION } from "./simulator";
+export { TRYTON_SERIES, type TrytonSeries } from "./series";
 
 export type FaultKind = "500" | "503" | "reset" | "slow";
 
@@ -48,6 +50,14 @@ export interface TrytonSimulatorOptions {
   log?: (line: string) => void;
   /** Clock override (sale dates, write dates, fiscal year of posted invoices). */
   now?: () => Date;
+  /** The trytond series to imitate: "6.0" (default) or "7.0" (docs/tryton-versions.md). */
+  series?: TrytonSeries;
+  /**
+   * Imitate `[queue] worker = True`: `confirm` leaves the sale `confirmed` and `process` runs
+   * `workerDelayMs` (default 100) later, outside the request, as trytond-worker does.
+   */
+  worker?: boolean;
+  workerDelayMs?: number;
 }
 
 /** Direct access to the in-memory tables, for assertions (no HTTP, no counters). */
@@ -66,6 +76,8 @@ export interface TrytonSimDb {
 export interface TrytonSimulator {
   /** Server root, e.g. `http://127.0.0.1:41234` (no database part, no trailing slash). */
   url: string;
+  series: TrytonSeries;
+  worker: boolean;
   database: string;
   username: string;
   password: string;
@@ -74,6 +86,8 @@ export interface TrytonSimulator {
   counters: Record<string, number>;
   /** Failures of post-commit tasks (what the real server only logs). */
   taskErrors: string[];
+  /** With `worker`: resolves once every queued task has run (at once without a worker). */
+  settle(): Promise<void>;
   /** Invalidate every session: the next authenticated call gets HTTP 401. */
   expireSessions(): void;
   setFaults(faults: FaultOptions | undefined): void;
@@ -110,6 +124,9 @@ export async function startTrytonSimulator(options: TrytonSimulatorOptions = {})
     sessionTtlMs: options.sessionTtlMs ?? 86_400_000,
     log: options.log,
     now: options.now,
+    series: options.series,
+    worker: options.worker,
+    workerDelayMs: options.workerDelayMs,
   });
   let latencyMs = options.latencyMs ?? 0;
   let faults = options.faults;
@@ -183,12 +200,15 @@ export async function startTrytonSimulator(options: TrytonSimulatorOptions = {})
 
   return {
     url: `http://${host}:${address.port}`,
+    series: sim.profile.series,
+    worker: Boolean(options.worker),
     database,
     username,
     password,
     fixtures: sim.fixtures,
     counters: sim.counters,
     taskErrors: sim.taskErrors,
+    settle: () => sim.settle(),
     expireSessions: () => sim.expireSessions(),
     setFaults: (f) => {
       faults = f;
@@ -202,6 +222,7 @@ export async function startTrytonSimulator(options: TrytonSimulatorOptions = {})
     db,
     stop: () =>
       new Promise<void>((resolve) => {
+        sim.stopWorker();
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),

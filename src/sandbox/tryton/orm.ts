@@ -16,6 +16,7 @@
 import { Dec } from "./decimal";
 import { keyError, PythonError, UserError, ConcurrencyException } from "./errors";
 import type { FieldDef, ModelDef, Order } from "./schema";
+import type { MessageNames, SeriesProfile } from "./series";
 import { isStored } from "./schema";
 import type { Row, Store } from "./store";
 import { PyBytes, PyDate, PyDateTime, pyFloatRepr, pyRepr } from "./values";
@@ -34,6 +35,10 @@ export type Registry = Map<string, ModelDef>;
 /** What the simulator around the ORM provides: a log for background task failures. */
 export interface SimHooks {
   log: (line: string) => void;
+  /** What differs between the trytond series (src/sandbox/tryton/series.ts). */
+  series: SeriesProfile;
+  /** Deletes the sessions of these users (ir.session.clear). */
+  endSessions: (userIds: number[]) => void;
 }
 
 export class Rec {
@@ -121,6 +126,10 @@ export class Env {
     return this.now.date();
   }
 
+  get series(): SeriesProfile {
+    return this.hooks.series;
+  }
+
   model(name: string): ModelDef {
     const model = this.registry.get(name);
     if (!model) throw keyError(name);
@@ -187,30 +196,35 @@ export class Env {
     return company !== null && this.allowedCompanies().includes(company);
   }
 
-  /** trytond `__check_domain_rule`: ids that do not exist or break the rule fail the whole call. */
+  /**
+   * trytond `__check_domain_rule`: ids that do not exist or break the rule fail the whole call.
+   * 7.0 first checks that read/write ids exist, and lists only the failing ids (series.ts).
+   */
   private checkRule(model: ModelDef, ids: number[], mode: "read" | "write" | "delete"): void {
+    const missing = ids.filter((id) => !this.store.has(model.name, id));
+    const verb = mode === "read" ? "read" : "write to";
+    const list = (shown: number[], wrong: number) => shown.slice(0, 5).join(", ") + (wrong > 5 ? "..." : "");
+    if (this.series.existenceBeforeRule && mode !== "delete" && missing.length) {
+      throw new UserError(this.series.messages.missing(verb, list(missing, missing.length), model.string));
+    }
     const wrong = ids.filter((id) => {
       if (!this.store.has(model.name, id)) return true;
       return !this.ruleAllows(model, new Rec(this, model, id));
     });
     if (wrong.length === 0) return;
-    let list = ids.slice(0, 5).join(", ");
-    if (wrong.length > 5) list += "...";
+    const shown = list(this.series.existenceBeforeRule ? wrong : ids, wrong.length);
     if (model.company) {
-      const verb = { read: "read records", write: "write to records", delete: "delete records" }[mode];
+      const what = { read: "read records", write: "write to records", delete: "delete records" }[mode];
       const tail =
         mode === "delete"
           ? "because of at lease one of those rules"
           : "because of at least one of these rules";
       throw new UserError(
-        `You are not allowed to ${verb} "${list}" of "${model.string}" ${tail}:\nUser in companies`,
+        `You are not allowed to ${what} "${shown}" of "${model.string}" ${tail}:\nUser in companies`,
       );
     }
     if (mode === "delete") return;
-    const verb = mode === "read" ? "read" : "write to";
-    throw new UserError(
-      `You are trying to ${verb} records "${list}" of "${model.string}" that don't exist anymore.`,
-    );
+    throw new UserError(this.series.messages.missing(verb, shown, model.string));
   }
 
   // ---- create ----------------------------------------------------------------------
@@ -634,7 +648,7 @@ export class Env {
       const field = model.fields[head];
       if (!field) throw keyError(head);
       if ((field.compute && !field.sortable) || field.type === "one2many" || field.type === "many2many") {
-        throw new PythonError(`no such column: a.${head}`);
+        throw new PythonError(this.series.unorderableField(head));
       }
       const dir = String(direction ?? "ASC").toUpperCase();
       const base = dir.split(" ")[0]!;
@@ -765,10 +779,17 @@ export class Env {
       }
       if (field.type !== "many2one") {
         if (value === null) return operator === "=" ? targets.length === 0 : targets.length > 0;
-        return compareValue({ type: "integer", string: "" }, targets, operator, value, true);
+        return compareValue(
+          { type: "integer", string: "" },
+          targets,
+          operator,
+          value,
+          true,
+          this.series.likeEscapes,
+        );
       }
     }
-    return compareValue(field, rec.get(head), operator, value, false);
+    return compareValue(field, rec.get(head), operator, value, false, this.series.likeEscapes);
   }
 
   // ---- validation ------------------------------------------------------------------
@@ -790,7 +811,7 @@ export class Env {
             value === "" ||
             (Array.isArray(value) && value.length === 0)
           ) {
-            throw new UserError(`A value is required for field "${field.string}" in "${model.string}".`);
+            throw new UserError(this.series.messages.required(this.names(model, name, rec)));
           }
         }
       }
@@ -798,9 +819,7 @@ export class Env {
         for (const rec of recs) {
           const size = String(rec.get(name) ?? "").length;
           if (size > field.size) {
-            throw new UserError(
-              `The value for field "${field.string}" in "${model.string}" is too long (${size} > ${field.size}).`,
-            );
+            throw new UserError(this.series.messages.size(this.names(model, name, rec), size, field.size));
           }
         }
       }
@@ -815,9 +834,8 @@ export class Env {
               ? value.fitsDigits(places)
               : roundHalfEven(value as number, places) === value;
           if (!ok) {
-            throw new UserError(
-              `The number of digits in the value "${pyRepr(value)}" for field "${field.string}" in "${model.string}" exceeds the limit of "${places}".`,
-            );
+            const shown = this.series.digitsValue(value, pyRepr, pyStr);
+            throw new UserError(this.series.messages.digits(this.names(model, name, rec), shown, places));
           }
         }
       }
@@ -831,13 +849,37 @@ export class Env {
           const value = rec.get(name);
           if (!allowed.has(value as string | null)) {
             throw new UserError(
-              `The value "${value === null ? "None" : String(value)}" for field "${field.string}" in "${model.string}" is not one of the allowed options.`,
+              this.series.messages.selection(
+                this.names(model, name, rec),
+                value === null ? "None" : String(value),
+              ),
             );
           }
         }
       }
     }
     model.validate?.(this, recs);
+  }
+
+  /** `Model.__names__(field, record)`: the labels, the record's rec_name and str() of the value. */
+  private names(model: ModelDef, name: string, rec: Rec): MessageNames {
+    const field = model.fields[name]!;
+    const label = (r: Rec): string => {
+      try {
+        return r.recName;
+      } catch {
+        return String(r.id);
+      }
+    };
+    const value = rec.get(name);
+    let text: string;
+    if (field.relation && field.type === "many2one") {
+      text = typeof value === "number" ? label(new Rec(this, this.model(field.relation), value)) : "None";
+    } else if (field.relation && Array.isArray(value)) {
+      const target = this.model(field.relation);
+      text = (value as number[]).map((id) => label(new Rec(this, target, id))).join(", ");
+    } else text = value === null || value === undefined ? "None" : pyStr(value);
+    return { field: field.string, model: model.string, record: label(rec), value: text };
   }
 
   private validateDomain(model: ModelDef, name: string, field: FieldDef, recs: Rec[]): void {
@@ -859,11 +901,10 @@ export class Env {
             if (f) fieldsDef[fname] = describeField(fname, f);
           }
         }
-        throw new UserError(
-          `The value for field "${field.string}" in "${model.string}" is not valid according to its domain.`,
-          "",
-          [domain, fieldsDef],
-        );
+        throw new UserError(this.series.messages.domain(this.names(model, name, rec)), "", [
+          domain,
+          fieldsDef,
+        ]);
       }
     }
   }
@@ -946,11 +987,11 @@ const OPERATORS = new Set([
 ]);
 
 function readErrorMessage(env: Env, model: ModelDef, ids: number[]): string {
-  if (model.company) {
-    return `You are not allowed to read records "${ids.join(", ")}" of "${model.string}" because of at least one of these rules:\nUser in companies`;
+  const list = ids.join(", ");
+  if (model.company && !env.series.existenceBeforeRule) {
+    return `You are not allowed to read records "${list}" of "${model.string}" because of at least one of these rules:\nUser in companies`;
   }
-  void env;
-  return `You are trying to read records "${ids.join(", ")}" of "${model.string}" that don't exist anymore.`;
+  return env.series.messages.missing("read", list, model.string);
 }
 
 function describeField(name: string, field: FieldDef): Record<string, unknown> {
@@ -1092,23 +1133,27 @@ function cmp(a: unknown, b: unknown): number | undefined {
 
 const likeCache = new Map<string, RegExp>();
 
-/** SQLite LIKE: `%`, `_`, backslash escapes, case folding for ASCII letters only. */
-function likeMatch(text: string, pattern: string): boolean {
-  let compiled = likeCache.get(pattern);
+/**
+ * SQLite LIKE: `%`, `_`, case folding for ASCII letters only; backslash escapes when the
+ * query says `ESCAPE '\\'` (series.ts `likeEscapes`).
+ */
+function likeMatch(text: string, pattern: string, escapes: boolean): boolean {
+  const key = `${escapes ? "e" : "-"}${pattern}`;
+  let compiled = likeCache.get(key);
   if (!compiled) {
-    compiled = likeRegex(pattern);
+    compiled = likeRegex(pattern, escapes);
     if (likeCache.size > 1000) likeCache.clear();
-    likeCache.set(pattern, compiled);
+    likeCache.set(key, compiled);
   }
   return compiled.test(asciiLower(text));
 }
 
-function likeRegex(pattern: string): RegExp {
+function likeRegex(pattern: string, escapes: boolean): RegExp {
   let re = "";
   const folded = asciiLower(pattern);
   for (let i = 0; i < folded.length; i += 1) {
     const c = folded[i]!;
-    if (c === "\\" && i + 1 < pattern.length) {
+    if (escapes && c === "\\" && i + 1 < pattern.length) {
       re += escapeRegex(folded[++i]!);
     } else if (c === "%") re += "[\\s\\S]*";
     else if (c === "_") re += "[\\s\\S]";
@@ -1131,18 +1176,25 @@ function compareValue(
   operator: string,
   raw: unknown,
   any: boolean,
+  likeEscapes: boolean,
 ): boolean {
   const values = any ? (stored as unknown[]) : [stored];
-  const test = (v: unknown): boolean => compareOne(field, v, operator, raw);
+  const test = (v: unknown): boolean => compareOne(field, v, operator, raw, likeEscapes);
   if (any) {
     if (operator === "not in" || operator === "!=")
-      return !values.some((v) => compareOne(field, v, operator === "!=" ? "=" : "in", raw));
+      return !values.some((v) => compareOne(field, v, operator === "!=" ? "=" : "in", raw, likeEscapes));
     return values.some(test);
   }
   return test(stored);
 }
 
-function compareOne(field: FieldDef, stored: unknown, operator: string, raw: unknown): boolean {
+function compareOne(
+  field: FieldDef,
+  stored: unknown,
+  operator: string,
+  raw: unknown,
+  likeEscapes: boolean,
+): boolean {
   const value = Array.isArray(raw) ? raw.map((v) => domainValue(field, v)) : domainValue(field, raw);
   const isNull = stored === null || stored === undefined;
   switch (operator) {
@@ -1175,7 +1227,7 @@ function compareOne(field: FieldDef, stored: unknown, operator: string, raw: unk
     case "not like":
     case "not ilike": {
       if (isNull || value === null) return false;
-      const hit = likeMatch(pyStr(stored), pyStr(value));
+      const hit = likeMatch(pyStr(stored), pyStr(value), likeEscapes);
       return operator.startsWith("not") ? !hit : hit;
     }
     default:

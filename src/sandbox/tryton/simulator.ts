@@ -24,12 +24,14 @@ import { saleModels } from "./models/sale";
 import { stockModels } from "./models/stock";
 import { Env, pyType, type Registry, type SimUser } from "./orm";
 import { buildRegistry } from "./registry";
+import { applySeries, SERIES_PROFILES, seriesProfile, type SeriesProfile, type TrytonSeries } from "./series";
 import { seedFixtures, seedModules, type TrytonFixtures } from "./seed";
 import { Store, type Row } from "./store";
 import { BadJsonValue, decodeParams, encodeResult, PyDate, PyDateTime } from "./values";
 import { WizardSessions, WIZARDS } from "./wizards";
 
-export const SERVER_VERSION = "6.0.29";
+/** The 6.0 version string (the default series); `TrytonSim.profile.version` is the running one. */
+export const SERVER_VERSION = SERIES_PROFILES["6.0"].version;
 const MAX_LOGIN_ATTEMPTS = 5;
 /** scripts/tryton-fixtures.ts gives the group-less user this password. */
 const CLERK_PASSWORD = "Kq7-Vx2!mZp9#Lt4";
@@ -44,6 +46,14 @@ export interface SimulatorOptions {
   log?: (line: string) => void;
   /** The clock; every call sees one `now` (one transaction, one CURRENT_TIMESTAMP). */
   now?: () => Date;
+  /** The trytond series to imitate (default 6.0; series.ts holds the differences). */
+  series?: TrytonSeries;
+  /**
+   * `[queue] worker = True`: queued tasks (`sale.process` after `confirm`, after shipments and
+   * invoices change) run `workerDelayMs` after the request, outside it, like trytond-worker.
+   */
+  worker?: boolean;
+  workerDelayMs?: number;
 }
 
 export interface Reply {
@@ -51,6 +61,8 @@ export interface Reply {
   headers: Record<string, string>;
   body: string;
 }
+
+type Task = (env: Env) => void;
 
 interface Session {
   userId: number;
@@ -81,16 +93,23 @@ export class TrytonSim {
   private readonly wizards = new WizardSessions();
   private readonly failedLogins = new Map<string, number>();
   private lastMicros = 0n;
+  readonly profile: SeriesProfile;
+  private readonly workerTimers = new Set<NodeJS.Timeout>();
+  private idleWaiters: Array<() => void> = [];
 
   constructor(readonly opts: SimulatorOptions) {
-    this.registry = buildRegistry([
-      ...baseModels,
-      ...partyModels,
-      ...productModels,
-      ...saleModels,
-      ...stockModels,
-      ...invoiceModels,
-    ]);
+    this.profile = seriesProfile(opts.series);
+    this.registry = applySeries(
+      buildRegistry([
+        ...baseModels,
+        ...partyModels,
+        ...productModels,
+        ...saleModels,
+        ...stockModels,
+        ...invoiceModels,
+      ]),
+      this.profile,
+    );
     const root: SimUser = { id: 0, login: "root", name: "Root", groups: [1], companies: [], company: null };
     const seed = {
       database: opts.database,
@@ -167,7 +186,7 @@ export class TrytonSim {
   private root(method: string, params: unknown[] | undefined): unknown {
     if (params === undefined)
       throw new HttpFault(500, { "Content-Type": "text/html; charset=utf-8" }, htmlPage(500));
-    if (method === "common.server.version") return SERVER_VERSION;
+    if (method === "common.server.version") return this.profile.version;
     if (method === "common.db.list") return [this.opts.database];
     throw new HttpFault(500, { "Content-Type": "text/html; charset=utf-8" }, htmlPage(500));
   }
@@ -328,32 +347,77 @@ export class TrytonSim {
     throw new HttpFault(403, { "Content-Type": "text/html; charset=utf-8" }, htmlPage(403));
   }
 
-  /** One transaction, then the queued tasks, each in its own transaction (worker = False). */
+  /** One transaction, then the queued tasks, each in its own transaction. */
   run<T>(user: SimUser, context: Record<string, unknown>, fn: (env: Env) => T): T {
     const env = this.env(user, context);
     const result = this.store.transaction(() => encodeResult(fn(env)) as T);
-    let tasks = env.afterCommit.splice(0);
-    while (tasks.length) {
-      const next: Array<(env: Env) => void> = [];
-      for (const task of tasks) {
-        const taskEnv = this.env(user, { ...context });
-        try {
-          this.store.transaction(() => task(taskEnv));
-          next.push(...taskEnv.afterCommit);
-        } catch (err) {
-          const text = err instanceof RpcFault ? JSON.stringify(err.payload()) : String(err);
-          this.taskErrors.push(text);
-          this.opts.log?.(`CRITICAL trytond.worker task failed: ${text}`);
-        }
-      }
-      tasks = next;
-    }
+    this.queue(user, context, env.afterCommit.splice(0));
     return result;
   }
 
+  /**
+   * worker = False: the tasks run right after the commit, inside the request; worker = True:
+   * on a timer, outside any request, as trytond-worker picks them from `ir.queue`.
+   */
+  private queue(user: SimUser, context: Record<string, unknown>, tasks: Task[]): void {
+    if (!this.opts.worker) {
+      while (tasks.length) tasks = this.runTasks(user, context, tasks);
+      return;
+    }
+    if (!tasks.length) return;
+    const timer = setTimeout(() => {
+      this.workerTimers.delete(timer);
+      this.queue(user, context, this.runTasks(user, context, tasks));
+      if (this.workerTimers.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }, this.opts.workerDelayMs ?? 100);
+    this.workerTimers.add(timer);
+  }
+
+  /** Resolves once the worker has run every queued task (at once without a worker). */
+  settle(): Promise<void> {
+    if (this.workerTimers.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Each task in its own transaction; failures are only logged. Returns the tasks they queued. */
+  private runTasks(user: SimUser, context: Record<string, unknown>, tasks: Task[]): Task[] {
+    const next: Task[] = [];
+    for (const task of tasks) {
+      const taskEnv = this.env(user, { ...context });
+      try {
+        this.store.transaction(() => task(taskEnv));
+        next.push(...taskEnv.afterCommit);
+      } catch (err) {
+        const text = err instanceof RpcFault ? JSON.stringify(err.payload()) : String(err);
+        this.taskErrors.push(text);
+        this.opts.log?.(`CRITICAL trytond.worker task failed: ${text}`);
+      }
+    }
+    return next;
+  }
+
+  /** Drops the tasks the worker has not run yet. */
+  stopWorker(): void {
+    for (const timer of this.workerTimers) clearTimeout(timer);
+    this.workerTimers.clear();
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
   env(user: SimUser, context: Record<string, unknown>): Env {
-    return new Env(this.registry, this.store, user, context, { log: (l) => this.opts.log?.(l) }, () =>
-      this.tick(),
+    return new Env(
+      this.registry,
+      this.store,
+      user,
+      context,
+      {
+        log: (l) => this.opts.log?.(l),
+        series: this.profile,
+        endSessions: (ids) => {
+          for (const [key, session] of this.sessions)
+            if (ids.includes(session.userId)) this.sessions.delete(key);
+        },
+      },
+      () => this.tick(),
     );
   }
 

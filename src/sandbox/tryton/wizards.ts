@@ -115,9 +115,7 @@ export class WizardSessions {
     const [sessionId, data, state] = args;
     const session = this.sessions.get(Number(sessionId));
     if (!session || session.name !== name) {
-      throw new UserError(
-        `You are trying to read records "${String(sessionId)}" of "Session Wizard" that don't exist anymore.`,
-      );
+      throw new UserError(env.series.messages.missing("read", String(sessionId), "Session Wizard"));
     }
     const def = WIZARDS[name]!;
     const model = env.context.active_model;

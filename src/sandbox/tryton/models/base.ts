@@ -52,25 +52,35 @@ const user = defineModel({
     language: many2one("ir.lang", "Language"),
   },
   // The password is a write-only Function field; the simulator keeps it in clear text.
-  beforeCreate: (_env, row, values) => {
+  beforeCreate: (env, row, values) => {
     if (typeof values.password !== "string") return;
-    validatePassword(values.password, [{ ...row, ...values }]);
+    validatePassword(env, values.password, [{ ...row, ...values }]);
     row.password_hash = values.password;
   },
   beforeWrite: (env, recs, values) => {
     if (typeof values.password !== "string") return;
     validatePassword(
+      env,
       values.password,
       recs.map((r) => ({ ...r.row, ...values })),
     );
     for (const rec of recs) env.store.update("res.user", rec.id, { password_hash: values.password });
   },
+  // User.write clears the sessions of users whose password or active flag changes; in 6.0 that
+  // search runs under the caller's access rules and, over RPC, finds nothing (series.ts).
+  afterWrite: (env, recs, values) => {
+    if (env.series.passwordChangeEndsSessions && ("password" in values || "active" in values))
+      env.hooks.endSessions(recs.map((r) => r.id));
+  },
 });
 
-/** User.validate_password with trytond's defaults: `[password] length = 8`, `entropy = 0.75`. */
-function validatePassword(password: string, users: Array<Record<string, unknown>>): void {
-  if (Buffer.byteLength(password, "utf8") < 8) throw new UserError("The password is too short.");
-  if (new Set(password).size / password.length < 0.75) {
+/** User.validate_password with trytond's defaults: `[password] length = 8`, `entropy = 0.75` (6.0 only). */
+function validatePassword(env: Env, password: string, users: Array<Record<string, unknown>>): void {
+  const length = 8;
+  if (Buffer.byteLength(password, "utf8") < length)
+    throw new UserError(env.series.messages.passwordLength(length));
+  const entropy = env.series.passwordEntropy;
+  if (entropy !== null && new Set(password).size / password.length < entropy) {
     throw new UserError("The same characters appear in the password too many times.");
   }
   for (const user of users) {

@@ -100,7 +100,7 @@ const address = defineModel({
     return [
       partyFullName(rec),
       rec.str("name"),
-      street ? street.split(/\r?\n/)[0] : null,
+      street ? rec.env.series.streetInRecName(street) : null,
       rec.str("postal_code"),
       rec.str("city"),
       country && country.exists() ? country.str("code") : null,

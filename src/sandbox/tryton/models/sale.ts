@@ -16,7 +16,7 @@
  *   rounded per document (account configuration `tax_rounding`); cached from confirm on.
  */
 import { Dec, sumDec } from "../decimal";
-import { UserError } from "../errors";
+import { PythonError, UserError } from "../errors";
 import type { Env, Rec } from "../orm";
 import { defineModel, recNameDomain } from "../registry";
 import type { ModelDef } from "../schema";
@@ -288,7 +288,20 @@ function checkForQuotation(rec: Rec): void {
   if (!rec.get("invoice_address")) {
     throw new UserError(`To get a quote for sale "${rec.recName}" you must enter an invoice address.`);
   }
-  if (!rec.get("shipment_address")) {
+  // 7.0 asks for it only when a line ships goods (series.ts).
+  const ships = (line: Rec) => {
+    const product = line.ref("product");
+    return (
+      product !== null &&
+      product.exists() &&
+      product.get("type") !== "service" &&
+      (line.num("quantity") ?? 0) >= 0
+    );
+  };
+  if (
+    !rec.get("shipment_address") &&
+    (!rec.env.series.shipmentAddressOnlyForGoods || rec.refs("lines").some(ships))
+  ) {
     throw new UserError(`To get a quote for sale "${rec.recName}" you must enter a shipment address.`);
   }
   for (const line of rec.refs("lines")) {
@@ -344,19 +357,20 @@ export function lineAmount(line: Rec): Dec {
     const amount = (quantity === null ? (Dec.parse("0.0") as Dec) : floatToDec(quantity)).mul(price);
     return currency ? roundCurrency(currency, amount) : amount;
   }
+  const zero = Dec.parse(line.env.series.zeroAmount) as Dec;
   if (type === "subtotal") {
     const sale = line.ref("sale");
-    let amount = Dec.parse("0.0") as Dec;
+    let amount = zero;
     for (const other of sale ? sale.refs("lines") : []) {
       if (other.get("type") === "line") amount = amount.add(lineAmount(other));
       else if (other.get("type") === "subtotal") {
         if (other.id === line.id) break;
-        amount = Dec.parse("0.0") as Dec;
+        amount = zero;
       }
     }
     return amount;
   }
-  return Dec.parse("0.0") as Dec;
+  return zero;
 }
 
 interface Amounts {
@@ -533,10 +547,14 @@ function isDone(rec: Rec): boolean {
   const products = linesOf(rec)
     .map((l) => l.ref("product"))
     .filter((p): p is Rec => p !== null && p.exists());
+  // 7.0: a state `none` means done only when the method is not manual (series.ts).
+  const strict = rec.env.series.noneDoneOnlyIfNotManual;
+  const none = (state: unknown, method: string) =>
+    state === "none" && !(strict && rec.get(method) === "manual");
   return (
-    (invoiceState === "paid" || invoiceState === "none") &&
+    (invoiceState === "paid" || none(invoiceState, "invoice_method")) &&
     (shipmentState === "sent" ||
-      shipmentState === "none" ||
+      none(shipmentState, "shipment_method") ||
       products.every((p) => p.get("type") === "service"))
   );
 }
@@ -643,12 +661,7 @@ function setInvoiceState(env: Env, rec: Rec): void {
       saleInvoices(rec).filter((id) => !skip.has(id)),
     )
     .filter((i) => i.exists());
-  let state = "none";
-  if (invoices.length) {
-    if (invoices.some((i) => i.get("state") === "cancelled")) state = "exception";
-    else if (invoices.every((i) => i.get("state") === "paid")) state = "paid";
-    else state = "waiting";
-  }
+  const state = env.series.invoiceState(invoices.map((i) => String(i.get("state"))));
   if (rec.get("invoice_state") !== state) env.write("sale.sale", [[rec.id], { invoice_state: state }]);
 }
 
@@ -723,23 +736,34 @@ function setShipmentState(env: Env, rec: Rec): void {
   let state = "none";
   if (moves.length) {
     const lines = linesOf(rec);
-    if (lines.some(moveException)) state = "exception";
-    else if (lines.every(moveDone)) state = "sent";
-    else state = "waiting";
+    const progress = lines.map(moveProgress).filter((p): p is number => p !== null);
+    state = env.series.shipmentState(lines.some(moveException), progress);
   }
   if (rec.get("shipment_state") !== state) env.write("sale.sale", [[rec.id], { shipment_state: state }]);
 }
 
 function moveDone(line: Rec): boolean {
-  if (line.get("type") !== "line") return true;
+  const progress = moveProgress(line);
+  return progress === null || progress >= 1;
+}
+
+/**
+ * The shipped share of a goods line (done or ignored moves), 1 when nothing remains to ship
+ * (after unit rounding); null for other lines (6.0 `move_done`, 7.0 `moves_progress`).
+ */
+function moveProgress(line: Rec): number | null {
+  if (line.get("type") !== "line") return null;
   const product = line.ref("product");
-  if (!product || !product.exists() || product.get("type") === "service") return true;
-  let quantity = Math.abs(line.num("quantity") ?? 0);
+  if (!product || !product.exists() || product.get("type") === "service") return null;
+  const total = Math.abs(line.num("quantity") ?? 0);
+  let quantity = total;
   const ignored = line.get("moves_ignored") as number[];
   for (const move of lineMoves(line)) {
     if (move.get("state") === "done" || ignored.includes(move.id)) quantity -= move.num("quantity") ?? 0;
   }
-  return roundUnit(line.ref("unit"), quantity) <= 0;
+  quantity = roundUnit(line.ref("unit"), quantity);
+  if (quantity <= 0) return 1;
+  return Math.max(0, Math.round(((total - quantity) / total) * 10_000) / 10_000);
 }
 
 function moveException(line: Rec): boolean {
@@ -868,9 +892,12 @@ const saleLine = defineModel({
     const product = rec.ref("product");
     const unit = rec.ref("unit");
     if (product && product.exists()) {
-      const digits = unit && unit.exists() ? (unit.num("digits") ?? 2) : 2;
-      const symbol = unit && unit.exists() ? (unit.str("symbol") ?? "") : "";
-      return `${(rec.num("quantity") ?? 0).toFixed(digits)}${symbol} ${product.recName} @ ${saleName}`;
+      // trytond reads `self.unit.digits`: a line without unit has no rec_name.
+      if (!unit || !unit.exists()) throw new PythonError("'NoneType' object has no attribute 'digits'");
+      const digits = unit.num("digits") ?? 2;
+      const symbol = unit.str("symbol") ?? "";
+      const separator = rec.env.series.quantitySymbolSeparator;
+      return `${(rec.num("quantity") ?? 0).toFixed(digits)}${separator}${symbol} ${product.recName} @ ${saleName}`;
     }
     return saleName;
   },

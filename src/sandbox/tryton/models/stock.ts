@@ -149,7 +149,7 @@ const shipmentOut = defineModel({
       const recs = browseShipments(env, ids);
       const assignable = recs.every((r) => inventoryMoves(r).length === 0);
       if (assignable) shipmentTransition(env, ids, "assigned");
-      return assignable;
+      return env.series.assignTryAnswers ? assignable : null;
     },
     assign_force: (env, [ids]) => {
       shipmentTransition(env, ids, "assigned", (recs) =>
