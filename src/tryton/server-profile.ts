@@ -63,7 +63,8 @@ export function serverProfile(client: TrytonClient): Promise<ServerProfile> {
 
 /**
  * The task-error watermark before a confirm: the id of the newest `ir.error`, or 0 when
- * there is none; undefined when the server keeps no task errors or the user may not read them.
+ * there is none; undefined when the server keeps no task errors, the user may not read them or
+ * the server refuses the model (the pack then presses `process` as for 6.0).
  */
 export async function taskErrorMark(
   client: TrytonClient,
@@ -74,7 +75,8 @@ export async function taskErrorMark(
     const [newest] = await client.search("ir.error", [], { limit: 1, order: [["id", "DESC"]] });
     return newest ?? 0;
   } catch (err) {
-    if (err instanceof TrytonError && (err.code === "access_error" || err.status === 403)) return undefined;
+    // No right to read it, or no such model (a server or simulator without it): cannot tell.
+    if (err instanceof TrytonError && !err.retryable) return undefined;
     throw err;
   }
 }
