@@ -19,8 +19,19 @@ npm run --silent build
 
 step "unit and node tests"
 npx mocha 'test/unit/**/*.spec.ts' 'test/nodes/**/*.spec.ts'
-step "contract tests (simulator and real Tryton)"
-npx mocha 'test/contract/**/*.spec.ts'
+step "contract tests (simulators; real Tryton 6.0/SQLite here, 7.0/SQLite and 7.0/PostgreSQL in a second process beside it)"
+# The real servers are separate single-threaded processes: two mocha runs side by side use both cores.
+mkdir -p .tmp
+TRYTON_FLAVOURS=7.0-sqlite,7.0-postgresql npx mocha 'test/contract/**/*.spec.ts' --grep 'real Tryton 7\.0' \
+  >.tmp/contract-7.0.log 2>&1 &
+contract7=$!
+rc=0
+TRYTON_FLAVOURS=6.0-sqlite npx mocha 'test/contract/**/*.spec.ts' || rc=$?
+rc7=0
+wait "$contract7" || rc7=$?
+printf '\n--- contract tests, real Tryton 7.0 (ran beside the above; exit %s) ---\n' "$rc7"
+cat .tmp/contract-7.0.log
+[ "$rc" = 0 ] && [ "$rc7" = 0 ]
 step "reliability tests (bad input, faults, crashes, security; SOAK_ORDERS scales them)"; npx mocha --timeout 600000 'test/reliability/**/*.spec.ts'
 step "end-to-end tests (real Node-RED editor, headless Chromium)"
 npx mocha --timeout 180000 'test/e2e/**/*.spec.ts'
