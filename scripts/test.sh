@@ -7,6 +7,14 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n=== %s ===\n' "$*"; }
 
+# The pack needs Node >= 22 (jsforce 3.10.26): an older Node on PATH is replaced by scripts/node.sh's.
+if (($(node -p 'process.versions.node.split(".")[0]') < 22)); then
+  echo "!!! $(node --version) on PATH is older than 22: using Node 22 from scripts/node.sh" >&2
+  PATH="$(bash scripts/node.sh 22):$PATH"
+  export PATH
+fi
+echo "node $(node --version)"
+
 step "provision (Tryton 6.0 and 7.0 servers, Chromium)"
 bash scripts/provision.sh
 

@@ -65,6 +65,9 @@ const NETWORK_CODES = new Set([
   "EHOSTUNREACH",
   "EHOSTDOWN",
   "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
 ]);
 
 interface LooseError {
@@ -73,6 +76,7 @@ interface LooseError {
   code?: unknown;
   message?: unknown;
   statusCode?: unknown;
+  cause?: unknown;
 }
 
 /** Salesforce's errorCode of a jsforce error (HttpApiError: `errorCode`; collections: `statusCode`). */
@@ -100,19 +104,39 @@ function requestLimitKind(err: unknown): FailureKind {
 /** What kind of failure this is; see the module comment. */
 export function failureKind(err: unknown): FailureKind {
   if (err instanceof SalesforceError) return err.kind;
-  const e = (err ?? {}) as LooseError;
   const code = errorCodeOf(err);
   if (code === "REQUEST_LIMIT_EXCEEDED") return requestLimitKind(err);
   if (code && (TRANSIENT_CODES.has(code) || /^ERROR_HTTP_(5\d\d|429|420)$/.test(code))) return "transient";
-  if (typeof e.code === "string" && NETWORK_CODES.has(e.code)) return "transient";
-  if (e.name === "FetchError" || e.name === "AbortError") return "transient";
-  const message = typeof e.message === "string" ? e.message : "";
-  if (/socket hang up|ECONNRESET|network timeout|other side closed/i.test(message)) return "transient";
-  return "other";
+  return networkFailure(err) ? "transient" : "other";
+}
+
+/**
+ * A dropped, refused or timed-out connection. jsforce fetches with undici (since 3.10.19), which
+ * throws a TypeError "fetch failed" whose `cause` (or the cause's cause) is the socket error.
+ */
+function networkFailure(err: unknown): boolean {
+  let e = err as LooseError | undefined;
+  for (let depth = 0; e && typeof e === "object" && depth < 4; depth++, e = e.cause as LooseError) {
+    if (typeof e.code === "string" && NETWORK_CODES.has(e.code)) return true;
+    if (e.name === "FetchError" || e.name === "AbortError") return true;
+    const message = typeof e.message === "string" ? e.message : "";
+    if (/socket hang up|ECONNRESET|network timeout|other side closed/i.test(message)) return true;
+  }
+  return false;
 }
 
 export function messageOf(err: unknown): string {
-  return redact(withoutMarkup(err instanceof Error ? err.message : String(err)));
+  return redact(withoutMarkup(err instanceof Error ? withCause(err) : String(err)));
+}
+
+/** undici says only "fetch failed" and puts what failed (`other side closed`, `connect ECONNREFUSED …`) in `cause`. */
+function withCause(err: Error): string {
+  const cause = err.cause as LooseError | undefined;
+  if (err.message !== "fetch failed" || typeof cause?.message !== "string" || !cause.message)
+    return err.message;
+  const code =
+    typeof cause.code === "string" && !cause.message.includes(cause.code) ? ` (${cause.code})` : "";
+  return `${err.message}: ${cause.message}${code}`;
 }
 
 const htmlStart = /<(!DOCTYPE|html|head|body)\b/i;
@@ -199,9 +223,10 @@ export function readError(err: unknown, what: string): SalesforceError {
   if (errorCodeOf(err) === "REQUEST_LIMIT_EXCEEDED")
     return new SalesforceError("REQUEST_LIMIT_EXCEEDED", describeError(err), kind, { cause: err });
   const code = errorCodeOf(err) ?? "read_failed";
-  // jsforce reading a body that is not what the API sends fails inside itself with a TypeError.
+  // jsforce reading a body that is not what the API sends fails inside itself with a TypeError
+  // (undici's network failures are TypeErrors too).
   const shown =
-    err instanceof TypeError
+    err instanceof TypeError && !networkFailure(err)
       ? "the answer is not a Salesforce API answer (an HTML page, a cut-off body or JSON of another shape)"
       : describeError(err);
   return new SalesforceError(

@@ -94,37 +94,52 @@ interface JsforceTransport {
 
 /**
  * jsforce 3.10 pipes a response body without passing on its errors: an answer cut off mid-way
- * (proxy, dropped connection) leaves the request waiting forever. After `ms` without a complete
- * answer, every request of `transport` completes as an HTTP 504 instead, so that jsforce's own
- * error handling (REST and OAuth alike) reports it and nothing is thrown where nobody listens.
+ * (proxy, dropped connection) either leaves the request waiting forever or, since jsforce fetches
+ * with undici (3.10.19), errors the piped body stream ("terminated") where nobody listens, which
+ * would crash the process. Either way every request of `transport` completes as an HTTP 504
+ * instead: when the body fails, or after `ms` without a complete answer. jsforce's own error
+ * handling (REST and OAuth alike) then reports it, and nothing is thrown where nobody listens.
  */
 function endStalledRequests(transport: unknown, ms: number): void {
   const t = transport as Partial<JsforceTransport> | undefined;
   if (!t || typeof t.getRequestStreamCreator !== "function") return;
   const original = t.getRequestStreamCreator.bind(t);
-  const message = `no complete answer within ${Math.round(ms / 1000)} s (the connection stalled or the answer was cut off)`;
-  const body = JSON.stringify({
-    errorCode: "ERROR_HTTP_504",
-    message,
-    error: "ERROR_HTTP_504",
-    error_description: message,
+  const answer = (message: string) => ({
+    statusCode: 504,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      errorCode: "ERROR_HTTP_504",
+      message,
+      error: "ERROR_HTTP_504",
+      error_description: message,
+    }),
   });
+  const stalled = `no complete answer within ${Math.round(ms / 1000)} s (the connection stalled or the answer was cut off)`;
   t.getRequestStreamCreator = () => {
     const create = original();
     return (req, options) => {
       const stream = create(req, options);
       let settled = false;
-      const timer = setTimeout(() => {
+      const complete = (message: string) => {
         if (settled) return;
         settled = true;
-        stream.emit("complete", { statusCode: 504, headers: { "content-type": "application/json" }, body });
-      }, ms);
+        stream.emit("complete", answer(message));
+      };
+      const timer = setTimeout(() => complete(stalled), ms);
       timer.unref?.();
       const settle = () => {
         settled = true;
         clearTimeout(timer);
       };
       for (const event of ["complete", "error", "end", "close"]) stream.once(event, settle);
+      // the body jsforce pipes into the stream's output half (undici's, through Readable.fromWeb)
+      const output = (stream as { _readable?: NodeJS.EventEmitter })._readable;
+      output?.on("pipe", (body: NodeJS.EventEmitter) =>
+        body.on("error", (err: Error) => {
+          const cause = (err.cause as Error | undefined)?.message;
+          complete(`the answer was cut off (${cause ? `${err.message}: ${cause}` : err.message})`);
+        }),
+      );
       return stream;
     };
   };

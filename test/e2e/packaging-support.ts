@@ -1,8 +1,9 @@
 /**
  * Shared pieces of the packaging tests: the npm tarball, a fresh userDir with the tarball
- * installed as a user would, a Node-RED 5 + Node 22 toolchain cached in `.tmp/nr5` (installed
- * from the npm registry with npm, outside this package), and a minimal Node-RED launcher that
- * works with any Node binary and any Node-RED install.
+ * installed as a user would, the toolchains of the matrix (Node-RED 4.1 and 5.x, each on Node 22
+ * and 24: Node from scripts/node.sh in `.tmp/node-<major>`, Node-RED 5 in `.tmp/nr5`, both
+ * installed from the npm registry outside this package, once), and a minimal Node-RED launcher
+ * that works with any Node binary and any Node-RED install.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -65,10 +66,8 @@ export function run(
     maxBuffer: 64 << 20,
     timeout: opts.timeoutMs ?? 300_000,
   });
-  if (res.status !== 0) {
-    const out = `${res.stdout ?? ""}${res.stderr ?? ""}`.trim().split("\n").slice(-40).join("\n");
-    throw new Error(`${cmd} ${args.join(" ")} failed (${res.status ?? res.signal ?? res.error}):\n${out}`);
-  }
+  if (res.status !== 0)
+    throw failure(cmd, args, res.status ?? res.signal ?? res.error, `${res.stdout ?? ""}${res.stderr ?? ""}`);
   return res.stdout;
 }
 
@@ -103,51 +102,109 @@ export interface Toolchain {
   nodeRedVersion: string;
 }
 
-export function currentToolchain(): Toolchain {
-  const redJs = require.resolve("node-red/red.js", { paths: [REPO_ROOT] });
-  const pkg = JSON.parse(readFileSync(path.join(path.dirname(redJs), "package.json"), "utf8")) as {
-    version: string;
-  };
-  return { node: process.execPath, redJs, nodeVersion: process.version, nodeRedVersion: pkg.version };
+/** One cell of the packaging matrix: a Node-RED line on a Node major. */
+export interface ToolchainSpec {
+  nodeRed: "4.1" | "5";
+  node: 22 | 24;
+}
+
+export const MATRIX: ToolchainSpec[] = [
+  { nodeRed: "4.1", node: 22 },
+  { nodeRed: "4.1", node: 24 },
+  { nodeRed: "5", node: 22 },
+  { nodeRed: "5", node: 24 },
+];
+
+/** `spawnSync`'s failure message, for `run` and `runAsync`. */
+function failure(cmd: string, args: string[], why: unknown, output: string): Error {
+  const out = output.trim().split("\n").slice(-40).join("\n");
+  return new Error(`${cmd} ${args.join(" ")} failed (${String(why)}):\n${out}`);
+}
+
+/** `run` without blocking, so that several toolchains install side by side. */
+function runAsync(cmd: string, args: string[], opts: { cwd: string; timeoutMs: number }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: opts.timeoutMs,
+    });
+    let stdout = "";
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => ((stdout += c), (output += c)));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (output += c));
+    child.once("error", (err) => reject(failure(cmd, args, err, output)));
+    child.once("close", (code, signal) =>
+      code === 0 ? resolve(stdout) : reject(failure(cmd, args, signal ?? code, output)),
+    );
+  });
+}
+
+const versionOf = (redJs: string): string =>
+  (JSON.parse(readFileSync(path.join(path.dirname(redJs), "package.json"), "utf8")) as { version: string })
+    .version;
+
+const once = new Map<string, Promise<string>>();
+/** The promise of `key`, made once; a rejection is handled here too (it is awaited later, or never). */
+function memo(key: string, make: () => Promise<string>): Promise<string> {
+  let p = once.get(key);
+  if (!p) {
+    p = make();
+    p.catch(() => undefined);
+    once.set(key, p);
+  }
+  return p;
+}
+
+/** The `node` binary of a major version: scripts/node.sh installs it into .tmp/node-<major> once. */
+function nodeBinary(major: number): Promise<string> {
+  return memo(`node ${major}`, async () => {
+    const bin = (
+      await runAsync("bash", [path.join(REPO_ROOT, "scripts", "node.sh"), String(major)], {
+        cwd: REPO_ROOT,
+        timeoutMs: 600_000,
+      })
+    ).trim();
+    return path.join(bin, "node");
+  });
 }
 
 export const NR5_DIR = path.join(REPO_ROOT, ".tmp", "nr5");
-const NR5_SPECS = ["node@22", "node-red@5"];
 
 /**
- * Node-RED 5.x and a Node 22 binary (the npm package `node`), installed into .tmp/nr5 once and
- * reused. Throws with npm's output when they cannot be installed.
+ * red.js of a Node-RED line: 4.1 is this package's dev dependency; 5.x is installed into
+ * .tmp/nr5 once (from the npm registry, outside this package) and reused.
  */
-export function nodeRed5Toolchain(): Toolchain {
-  const node = path.join(NR5_DIR, "node_modules", "node", "bin", "node");
-  const redJs = path.join(NR5_DIR, "node_modules", "node-red", "red.js");
-  const ready = () => {
-    if (!existsSync(node) || !existsSync(redJs)) return false;
-    const v = spawnSync(node, ["--version"], { encoding: "utf8" }).stdout?.trim() ?? "";
-    const nr = JSON.parse(readFileSync(path.join(path.dirname(redJs), "package.json"), "utf8")) as {
-      version: string;
-    };
-    return /^v22\./.test(v) && /^5\./.test(nr.version);
-  };
-  if (!ready()) {
-    mkdirSync(NR5_DIR, { recursive: true });
-    writeFileSync(
-      path.join(NR5_DIR, "package.json"),
-      JSON.stringify({ name: "orderbridge-node-red-5", private: true }),
-    );
-    // the `node` package's preinstall script fetches the platform binary package from the registry
-    run(NPM, ["install", ...NR5_SPECS, "--no-audit", "--no-fund", "--prefer-offline"], {
-      cwd: NR5_DIR,
-      timeoutMs: 600_000,
-    });
-    if (!ready())
-      throw new Error(`npm install ${NR5_SPECS.join(" ")} in ${NR5_DIR} gave no Node 22 / Node-RED 5`);
-  }
-  const nodeVersion = spawnSync(node, ["--version"], { encoding: "utf8" }).stdout.trim();
-  const nodeRedVersion = (
-    JSON.parse(readFileSync(path.join(path.dirname(redJs), "package.json"), "utf8")) as { version: string }
-  ).version;
-  return { node, redJs, nodeVersion, nodeRedVersion };
+function nodeRedInstall(line: ToolchainSpec["nodeRed"]): Promise<string> {
+  if (line === "4.1") return Promise.resolve(require.resolve("node-red/red.js", { paths: [REPO_ROOT] }));
+  return memo("node-red 5", async () => {
+    const redJs = path.join(NR5_DIR, "node_modules", "node-red", "red.js");
+    const ready = () => existsSync(redJs) && /^5\./.test(versionOf(redJs));
+    if (!ready()) {
+      mkdirSync(NR5_DIR, { recursive: true });
+      writeFileSync(
+        path.join(NR5_DIR, "package.json"),
+        JSON.stringify({ name: "orderbridge-node-red-5", private: true }),
+      );
+      await runAsync(NPM, ["install", "node-red@5", "--no-audit", "--no-fund", "--prefer-offline"], {
+        cwd: NR5_DIR,
+        timeoutMs: 600_000,
+      });
+      if (!ready()) throw new Error(`npm install node-red@5 in ${NR5_DIR} gave no Node-RED 5`);
+    }
+    return redJs;
+  });
+}
+
+/**
+ * A cell of the matrix, installed when missing (Node from scripts/node.sh, Node-RED 5 into
+ * .tmp/nr5); rejects with npm's output when it cannot be installed. Every install starts at the
+ * first call, so calling this for the whole matrix at once installs everything side by side.
+ */
+export async function toolchain(spec: ToolchainSpec): Promise<Toolchain> {
+  const [node, redJs] = await Promise.all([nodeBinary(spec.node), nodeRedInstall(spec.nodeRed)]);
+  const nodeVersion = (await runAsync(node, ["--version"], { cwd: REPO_ROOT, timeoutMs: 60_000 })).trim();
+  return { node, redJs, nodeVersion, nodeRedVersion: versionOf(redJs) };
 }
 
 export interface RunningNodeRed {

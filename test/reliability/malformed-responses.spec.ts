@@ -4,8 +4,9 @@
  * wrong shape — from a tiny local stub server. Each call ends with a result or an error a person
  * can read (naming the call, without HTML or parser noise), decided by the answer itself: no
  * Magento or Tryton call ends by its timeout; nothing throws asynchronously, nothing hangs.
- * Salesforce through jsforce is the exception: a body cut off under a longer Content-Length never
- * ends there, and the session's request timeout ends it ("no complete answer within …").
+ * Salesforce through jsforce: a body cut off under a longer Content-Length ends as an HTTP 504
+ * "the answer was cut off" (src/salesforce/session.ts); one that stalls, by the session's request
+ * timeout ("no complete answer within …").
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";

@@ -3,7 +3,7 @@
  * the "Request limits" section of src/salesforce/README.md).
  */
 import assert from "node:assert/strict";
-import { failureKind, readError } from "../../src/salesforce/errors";
+import { describeError, failureKind, readError } from "../../src/salesforce/errors";
 import { SubrequestError } from "../../src/salesforce/soql";
 
 /** A 403 as jsforce throws it (HttpApiError: name and errorCode are Salesforce's errorCode). */
@@ -38,5 +38,44 @@ describe("Salesforce request limits (salesforce/errors.ts)", () => {
     assert.equal(concurrent.kind, "transient");
     assert.equal(concurrent.code, "REQUEST_LIMIT_EXCEEDED");
     assert.equal(readError(refused("TotalRequests Limit exceeded."), "lookup of products").kind, "limit");
+  });
+});
+
+/** A network failure as jsforce (undici's fetch) throws it: TypeError "fetch failed", the socket error as cause. */
+function fetchFailed(cause: Error & { code?: string }): Error {
+  return new TypeError("fetch failed", { cause });
+}
+
+describe("Salesforce network failures through undici (salesforce/errors.ts)", () => {
+  const dropped = () =>
+    Object.assign(new Error("other side closed"), { name: "SocketError", code: "UND_ERR_SOCKET" });
+  const refusedConnection = () =>
+    Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" });
+
+  it("a dropped, refused or timed-out connection is transient, also as the cause's cause", () => {
+    assert.equal(failureKind(fetchFailed(dropped())), "transient");
+    assert.equal(failureKind(fetchFailed(refusedConnection())), "transient");
+    const timeout = Object.assign(new Error("Headers Timeout Error"), { code: "UND_ERR_HEADERS_TIMEOUT" });
+    assert.equal(failureKind(fetchFailed(timeout)), "transient");
+    assert.equal(
+      failureKind(fetchFailed(Object.assign(new Error("outer"), { cause: dropped() }))),
+      "transient",
+    );
+    assert.equal(
+      failureKind(new TypeError("Cannot read properties of undefined (reading 'records')")),
+      "other",
+    );
+  });
+
+  it("says what failed instead of undici's bare 'fetch failed'", () => {
+    assert.equal(describeError(fetchFailed(dropped())), "fetch failed: other side closed (UND_ERR_SOCKET)");
+    assert.equal(
+      describeError(fetchFailed(refusedConnection())),
+      "fetch failed: connect ECONNREFUSED 127.0.0.1:9",
+    );
+    const read = readError(fetchFailed(dropped()), "lookup of products");
+    assert.match(read.message, /lookup of products failed: fetch failed: other side closed/);
+    const garbled = readError(new TypeError("Cannot read properties of undefined"), "lookup of products");
+    assert.match(garbled.message, /not a Salesforce API answer/);
   });
 });
