@@ -95,13 +95,32 @@ async function assertPackLoaded(nodeRed: RunningNodeRed, tool: Toolchain): Promi
   await assertEditorLoads(nodeRed, where);
 }
 
-/** The editor registers every node type and shows the panel (5.x draws sidebars differently: no tab ids). */
+/**
+ * The editor registers every node type and shows the panel. On a heavily loaded machine the
+ * Node-RED 5 editor has thrown "Cannot read properties of undefined (reading 'html')" from its
+ * own code before our panel was shown (seen twice in about ten runs, once on each Node): a
+ * page error there gets one more editor (printed loudly); a second one fails the test.
+ */
 async function assertEditorLoads(nodeRed: RunningNodeRed, where: string): Promise<void> {
   if (!existsSync(CHROMIUM)) {
     if (CI) throw new Error(`CI=true and ${CHROMIUM} not found: run \`bash scripts/chromium.sh\``);
     console.warn(`\n  !!! SKIPPING the editor check on ${where}: ${CHROMIUM} not found\n`);
     return;
   }
+  const attempts = /Node-RED 5/.test(where) ? 2 : 1;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await editorLoads(nodeRed, where);
+    } catch (err) {
+      const pageErrorsOnly =
+        err instanceof assert.AssertionError && /no page or console errors/.test(err.message);
+      if (attempt >= attempts || !pageErrorsOnly) throw err;
+      console.warn(`\n  !!! ${where}: page errors in the editor, opening it once more:\n  ${err.message}\n`);
+    }
+  }
+}
+
+async function editorLoads(nodeRed: RunningNodeRed, where: string): Promise<void> {
   const cleanup = new Cleanup();
   try {
     const { page, problems } = await launchEditor(cleanup);

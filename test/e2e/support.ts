@@ -115,7 +115,11 @@ export async function launchEditor(cleanup: Cleanup): Promise<EditorSession> {
   context.setDefaultTimeout(WAIT_CAP_MS);
   const page = context.pages()[0] ?? (await context.newPage());
   const problems: string[] = [];
-  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+  page.on("pageerror", (err) =>
+    problems.push(
+      `pageerror: ${err.message}${err.stack ? ` (${err.stack.split("\n")[1]?.trim() ?? ""})` : ""}`,
+    ),
+  );
   page.on("console", (msg) => {
     if (msg.type() === "error") problems.push(`console.error: ${msg.text()}`);
   });
