@@ -1,6 +1,14 @@
-/** Command line of `npm run bench`: `--quick`, `--json`, `--only <scenario,...>`. */
+/**
+ * Command line of `npm run bench`: `--quick`, `--json`, `--only <scenario,...>`,
+ * `--tryton <flavour,...>` (the Tryton servers of the Tryton scenario: 6.0-sqlite and
+ * 7.0-postgresql by default).
+ */
+import { isTrytonFlavour, type TrytonFlavour } from "../src/sandbox/tryton-instance";
+
 export const scenarios = ["cpu", "tryton", "salesforce", "memory"] as const;
 export type Scenario = (typeof scenarios)[number];
+export const benchTrytonFlavours = ["6.0-sqlite", "7.0-postgresql"] as const satisfies TrytonFlavour[];
+export type BenchTrytonFlavour = (typeof benchTrytonFlavours)[number];
 
 export interface BenchSizes {
   cpuOrders: number;
@@ -16,6 +24,7 @@ export interface BenchArgs {
   quick: boolean;
   json: boolean;
   only: Scenario[];
+  trytonFlavours: BenchTrytonFlavour[];
   sizes: BenchSizes;
 }
 
@@ -41,6 +50,7 @@ export function parseArgs(argv: string[]): BenchArgs {
   let quick = false;
   let json = false;
   let only: Scenario[] = [...scenarios];
+  let trytonFlavours: BenchTrytonFlavour[] = [...benchTrytonFlavours];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === "--quick") quick = true;
@@ -56,11 +66,26 @@ export function parseArgs(argv: string[]): BenchArgs {
         throw new Error(`--only takes a list of ${scenarios.join(", ")}; got "${value ?? ""}"`);
       }
       only = wanted as Scenario[];
+    } else if (arg === "--tryton" || arg.startsWith("--tryton=")) {
+      const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
+      const wanted = String(value ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const unknown = wanted.filter(
+        (s) => !isTrytonFlavour(s) || !(benchTrytonFlavours as readonly string[]).includes(s),
+      );
+      if (wanted.length === 0 || unknown.length > 0) {
+        throw new Error(`--tryton takes a list of ${benchTrytonFlavours.join(", ")}; got "${value ?? ""}"`);
+      }
+      trytonFlavours = wanted as BenchTrytonFlavour[];
     } else if (arg === "--help" || arg === "-h") {
-      throw new Error("usage: npm run bench -- [--quick] [--json] [--only cpu,tryton,salesforce,memory]");
+      throw new Error(
+        "usage: npm run bench -- [--quick] [--json] [--only cpu,tryton,salesforce,memory] [--tryton 6.0-sqlite,7.0-postgresql]",
+      );
     } else {
       throw new Error(`unknown option "${arg}" (try --help)`);
     }
   }
-  return { quick, json, only, sizes: quick ? quickSizes : fullSizes };
+  return { quick, json, only, trytonFlavours, sizes: quick ? quickSizes : fullSizes };
 }

@@ -24,7 +24,10 @@ export interface BenchResults {
   machine: Machine;
   seconds: number;
   cpu?: CpuBenchResult;
+  /** The Tryton scenario on 6.0/SQLite (JSON key `tryton`). */
   tryton?: TrytonBenchResult;
+  /** The same on 7.0/PostgreSQL with a trytond-worker (JSON key `trytonPostgres`). */
+  trytonPostgres?: TrytonBenchResult;
   salesforce?: SalesforceBenchResult;
   memory?: MemoryBenchResult;
 }
@@ -86,59 +89,7 @@ function rows(r: BenchResults): Row[] {
       },
     );
   }
-  const t = r.tryton;
-  if (t) {
-    const head = `Magento → Tryton 6.0 (${t.orders.toLocaleString("en")} orders, ${n(t.linesPerOrder)} lines each)`;
-    out.push(
-      {
-        scenario: head,
-        metric: "RPC calls per order (steady state, default workflow)",
-        measured: `${n(t.callsPerOrder)} (${n(t.pack.callsPerOrder)} overall)`,
-        target: "≤ 0.2",
-        met: t.callsPerOrder <= 0.2,
-      },
-      {
-        scenario: head,
-        metric: "RPC calls per order (steady state, import only: search/create, no workflow)",
-        measured: `${n(t.packImport.steadyCallsPerOrder)} (${n(t.packImport.callsPerOrder)} overall)`,
-        target: "≤ 0.2",
-        met: t.packImport.steadyCallsPerOrder <= 0.2,
-      },
-      {
-        scenario: head,
-        metric: "orders/s, pack: import only / default workflow (quote, confirm + process)",
-        measured: `${n(t.packImport.ordersPerSecond)} / ${n(t.pack.ordersPerSecond)}`,
-        target: "",
-      },
-      {
-        scenario: head,
-        metric: `speed-up vs naive, import (the baseline as defined: one search/create sequence per order; naive ${n(t.naiveImport.ordersPerSecond)} orders/s on ${t.naiveImport.orders} orders, ${n(t.naiveImport.callsPerOrder)} calls/order)`,
-        measured: `${n(t.speedupVsNaive)}×`,
-        target: "≥ 5×",
-        met: t.speedupVsNaive >= 5,
-      },
-      {
-        scenario: head,
-        metric: `speed-up vs naive, default workflow (both also quote and confirm; naive ${n(t.naive.ordersPerSecond)} orders/s on ${t.naive.orders} orders, ${n(t.naive.callsPerOrder)} calls/order; bound by Tryton's confirm: ${n(t.speedupBoundByConfirm)}×)`,
-        measured: `${n(t.speedupVsNaiveWorkflow)}×`,
-        target: "≥ 5×",
-        met: t.speedupVsNaiveWorkflow >= 5,
-      },
-      {
-        scenario: head,
-        metric: `ratio to bare batch create (import only: pack ${n(t.packImport.salesPerSecond)} vs bare ${n(t.ceiling.salesPerSecond)} sales/s)`,
-        measured: `${round(t.ratioToBatchCeiling * 100, 0)} %`,
-        target: "≥ 70 %",
-        met: t.ratioToBatchCeiling >= 0.7,
-      },
-      {
-        scenario: head,
-        metric: `ratio to bare create + quote + confirm (default workflow: pack ${n(t.pack.salesPerSecond)} vs bare ${n(t.workflowCeiling.salesPerSecond)} sales/s)`,
-        measured: `${round(t.ratioToWorkflowCeiling * 100, 0)} %`,
-        target: "",
-      },
-    );
-  }
+  for (const t of [r.tryton, r.trytonPostgres]) if (t) out.push(...trytonRows(t));
   const m = r.memory;
   if (m) {
     const [small, large] = m.runs;
@@ -214,6 +165,123 @@ function rows(r: BenchResults): Row[] {
   return out;
 }
 
+/** "Tryton 6.0/SQLite", "Tryton 7.0/PostgreSQL + worker (pool 1)". */
+export function trytonTitle(t: TrytonBenchResult): string {
+  const [series, backend] = t.flavour.split("-") as [string, string];
+  const db = backend === "postgresql" ? "PostgreSQL" : "SQLite";
+  return `Tryton ${series}/${db}${t.worker ? ` + worker (pool ${t.workerPool ?? 1})` : ""}`;
+}
+
+function workflowWords(t: TrytonBenchResult): string {
+  return t.worker
+    ? "quote, confirm; the worker processes; timed until its queue is empty"
+    : "quote, confirm + process";
+}
+
+function trytonRows(t: TrytonBenchResult): Row[] {
+  const head = `Magento → ${trytonTitle(t)} (${t.orders.toLocaleString("en")} orders, ${n(t.linesPerOrder)} lines each)`;
+  return [
+    {
+      scenario: head,
+      metric: "RPC calls per order (steady state, default workflow)",
+      measured: `${n(t.callsPerOrder)} (${n(t.pack.callsPerOrder)} overall)`,
+      target: "≤ 0.2",
+      met: t.callsPerOrder <= 0.2,
+    },
+    {
+      scenario: head,
+      metric: "RPC calls per order (steady state, import only: search/create, no workflow)",
+      measured: `${n(t.packImport.steadyCallsPerOrder)} (${n(t.packImport.callsPerOrder)} overall)`,
+      target: "≤ 0.2",
+      met: t.packImport.steadyCallsPerOrder <= 0.2,
+    },
+    {
+      scenario: head,
+      metric: `orders/s, pack: import only / default workflow (${workflowWords(t)})`,
+      measured: `${n(t.packImport.ordersPerSecond)} / ${n(t.pack.ordersPerSecond)}`,
+      target: "",
+    },
+    {
+      scenario: head,
+      metric: `speed-up vs naive, import (the baseline as defined: one search/create sequence per order; naive ${n(t.naiveImport.ordersPerSecond)} orders/s on ${t.naiveImport.orders} orders, ${n(t.naiveImport.callsPerOrder)} calls/order)`,
+      measured: `${n(t.speedupVsNaive)}×`,
+      target: "≥ 5×",
+      met: t.speedupVsNaive >= 5,
+    },
+    {
+      scenario: head,
+      metric: `speed-up vs naive, default workflow (both also quote and confirm; naive ${n(t.naive.ordersPerSecond)} orders/s on ${t.naive.orders} orders, ${n(t.naive.callsPerOrder)} calls/order; bound by Tryton's confirm: ${n(t.speedupBoundByConfirm)}×${t.concurrency > 1 ? `, confirm chunks ${t.concurrency} at a time` : ""})`,
+      measured: `${n(t.speedupVsNaiveWorkflow)}×`,
+      target: "≥ 5×",
+      met: t.speedupVsNaiveWorkflow >= 5,
+    },
+    {
+      scenario: head,
+      metric: `ratio to bare batch create (import only: pack ${n(t.packImport.salesPerSecond)} vs bare ${n(t.ceiling.salesPerSecond)} sales/s)`,
+      measured: `${round(t.ratioToBatchCeiling * 100, 0)} %`,
+      target: "≥ 70 %",
+      met: t.ratioToBatchCeiling >= 0.7,
+    },
+    {
+      scenario: head,
+      metric: `ratio to bare create + quote + confirm (default workflow: pack ${n(t.pack.salesPerSecond)} vs bare ${n(t.workflowCeiling.salesPerSecond)} sales/s)`,
+      measured: `${round(t.ratioToWorkflowCeiling * 100, 0)} %`,
+      target: "",
+    },
+  ];
+}
+
+/**
+ * The Tryton rows of both servers side by side (the same metrics, one column per server),
+ * with the Tryton scenario's target for each.
+ */
+export function trytonComparison(r: BenchResults): string {
+  const runs = [r.tryton, r.trytonPostgres].filter((t): t is TrytonBenchResult => t !== undefined);
+  if (runs.length === 0) return "";
+  const metrics: Array<[string, (t: TrytonBenchResult) => string, string]> = [
+    ["RPC calls per order, default workflow (steady)", (t) => n(t.callsPerOrder), "≤ 0.2"],
+    ["RPC calls per order, import only (steady)", (t) => n(t.packImport.steadyCallsPerOrder), "≤ 0.2"],
+    ["confirm chunks in flight (pack)", (t) => String(t.concurrency), ""],
+    ["orders/s, pack, default workflow", (t) => n(t.pack.ordersPerSecond), ""],
+    ["orders/s, naive, default workflow", (t) => n(t.naive.ordersPerSecond), ""],
+    ["speed-up vs naive, default workflow", (t) => `${n(t.speedupVsNaiveWorkflow)}×`, "≥ 5×"],
+    [
+      "… with other confirm concurrency",
+      (t) =>
+        t.altConcurrency.map((a) => `${a.concurrency}: ${n(a.speedupVsNaiveWorkflow)}×`).join(", ") || "—",
+      "",
+    ],
+    [
+      "orders/s, pack / naive, import only",
+      (t) => `${n(t.packImport.ordersPerSecond)} / ${n(t.naiveImport.ordersPerSecond)}`,
+      "",
+    ],
+    ["speed-up vs naive, import only", (t) => `${n(t.speedupVsNaive)}×`, "≥ 5×"],
+    ["ratio to bare create (import only)", (t) => `${round(t.ratioToBatchCeiling * 100, 0)} %`, "≥ 70 %"],
+    [
+      "ratio to bare create + quote + confirm (default workflow)",
+      (t) => `${round(t.ratioToWorkflowCeiling * 100, 0)} %`,
+      "",
+    ],
+    [
+      "waiting for the worker after the last request: pack / naive / bare",
+      (t) =>
+        t.worker
+          ? `${t.pack.settleSeconds.toFixed(1)} / ${t.naive.settleSeconds.toFixed(1)} / ${t.workflowCeiling.settleSeconds.toFixed(1)} s`
+          : "— (no worker)",
+      "",
+    ],
+  ];
+  const lines = [
+    `| Tryton (${runs[0]?.orders.toLocaleString("en")} orders) | ${runs.map(trytonTitle).join(" | ")} | Target |`,
+    `| --- | ${runs.map(() => "---").join(" | ")} | --- |`,
+  ];
+  for (const [metric, value, target] of metrics) {
+    lines.push(`| ${metric} | ${runs.map(value).join(" | ")} | ${target} |`);
+  }
+  return lines.join("\n");
+}
+
 export function targetsTable(r: BenchResults): string {
   const lines = ["| Scenario | Metric | Measured | Target | Met |", "| --- | --- | --- | --- | --- |"];
   let last = "";
@@ -257,13 +325,17 @@ export function details(r: BenchResults): string {
         `rate over the second half ${n(s.naive.steadyOrdersPerSecond)} orders/s (${n(s.naive.ordersPerSecond)} overall)`,
     );
   }
-  const t = r.tryton;
-  if (t) {
+  for (const t of [r.tryton, r.trytonPostgres]) {
+    if (!t) continue;
+    const w = (f: { settleSeconds: number }) =>
+      t.worker
+        ? ` (${f.settleSeconds.toFixed(1)} s of it waiting for the worker after the last request)`
+        : "";
     out.push(
-      `Tryton: ${t.orders} orders, ${n(t.itemsPerOrder)} Magento items and ${n(t.linesPerOrder)} sale lines (with shipping/discount) per order`,
-      `  pack, default workflow: ${t.pack.seconds.toFixed(1)} s, ${t.pack.sales} sales, ${t.pack.calls} calls, ${t.pack.failed} failed`,
+      `${trytonTitle(t)}: ${t.orders} orders, ${n(t.itemsPerOrder)} Magento items and ${n(t.linesPerOrder)} sale lines (with shipping/discount) per order`,
+      `  pack, default workflow, confirm chunks ${t.concurrency} at a time: ${t.pack.seconds.toFixed(1)} s${w(t.pack)}, ${t.pack.sales} sales, ${t.pack.calls} calls, ${t.pack.failed} failed`,
       ...profileLines("where the time goes", t.pack.profile),
-      `  naive, default workflow: ${t.naive.seconds.toFixed(1)} s for ${t.naive.orders} orders, ${t.naive.sales} sales, ${t.naive.calls} calls, ${t.naive.failed} failed`,
+      `  naive, default workflow: ${t.naive.seconds.toFixed(1)} s${w(t.naive)} for ${t.naive.orders} orders, ${t.naive.sales} sales, ${t.naive.calls} calls, ${t.naive.failed} failed`,
       ...profileLines("where the time goes", t.naive.profile),
       `  pack, import only: ${t.packImport.seconds.toFixed(1)} s, ${t.packImport.sales} sales, ${t.packImport.calls} calls`,
       ...profileLines("where the time goes", t.packImport.profile),
@@ -277,7 +349,11 @@ export function details(r: BenchResults): string {
           ]
         : []),
       `  bare create: ${t.ceiling.seconds.toFixed(1)} s for ${t.ceiling.sales} sales in ${t.ceiling.calls} calls`,
-      `  bare create + quote + confirm: ${t.workflowCeiling.seconds.toFixed(1)} s for ${t.workflowCeiling.sales} sales in ${t.workflowCeiling.calls} calls`,
+      `  bare create + quote + confirm: ${t.workflowCeiling.seconds.toFixed(1)} s${w(t.workflowCeiling)} for ${t.workflowCeiling.sales} sales in ${t.workflowCeiling.calls} calls`,
+      ...t.altConcurrency.map(
+        (a) =>
+          `  pack, default workflow, confirm chunks ${a.concurrency} at a time: ${a.seconds.toFixed(1)} s${w(a)} (${n(a.ordersPerSecond)} orders/s, ${n(a.speedupVsNaiveWorkflow)}× naive), ${a.failed} failed`,
+      ),
     );
   }
   const m = r.memory;
@@ -300,9 +376,54 @@ export function details(r: BenchResults): string {
   return out.join("\n");
 }
 
+/** The JSON of one Tryton run: the same keys for 6.0/SQLite (`tryton`) and 7.0/PostgreSQL (`trytonPostgres`). */
+function trytonJson(t: TrytonBenchResult): Record<string, unknown> {
+  return {
+    flavour: t.flavour,
+    worker: t.worker,
+    workerPool: t.workerPool,
+    concurrency: t.concurrency,
+    altConcurrency: t.altConcurrency,
+    settleSeconds: {
+      pack: t.pack.settleSeconds,
+      naive: t.naive.settleSeconds,
+      bareWorkflow: t.workflowCeiling.settleSeconds,
+    },
+    orders: t.orders,
+    linesPerOrder: t.linesPerOrder,
+    callsPerOrder: t.callsPerOrder,
+    callsPerOrderOverall: t.pack.callsPerOrder,
+    speedupVsNaive: t.speedupVsNaive,
+    speedupVsNaiveWorkflow: t.speedupVsNaiveWorkflow,
+    ratioToBatchCeiling: t.ratioToBatchCeiling,
+    ratioToWorkflowCeiling: t.ratioToWorkflowCeiling,
+    ordersPerSecond: t.pack.ordersPerSecond,
+    importOnly: {
+      ordersPerSecond: t.packImport.ordersPerSecond,
+      salesPerSecond: t.packImport.salesPerSecond,
+      callsPerOrder: t.packImport.steadyCallsPerOrder,
+      callsPerOrderOverall: t.packImport.callsPerOrder,
+      naive: {
+        orders: t.naiveImport.orders,
+        ordersPerSecond: t.naiveImport.ordersPerSecond,
+        callsPerOrder: t.naiveImport.callsPerOrder,
+      },
+    },
+    bareCreate: { salesPerSecond: t.ceiling.salesPerSecond },
+    bareWorkflow: { salesPerSecond: t.workflowCeiling.salesPerSecond },
+    naive: {
+      orders: t.naive.orders,
+      ordersPerSecond: t.naive.ordersPerSecond,
+      callsPerOrder: t.naive.callsPerOrder,
+    },
+    speedupBoundByConfirm: t.speedupBoundByConfirm,
+    altConfirmChunk: t.altChunk ?? null,
+    profile: t.pack.profile,
+  };
+}
+
 /** The JSON object `--json` prints last. */
 export function jsonOf(r: BenchResults): Record<string, unknown> {
-  const t = r.tryton;
   const s = r.salesforce;
   const m = r.memory;
   return {
@@ -328,40 +449,8 @@ export function jsonOf(r: BenchResults): Record<string, unknown> {
           routes: s.pack.routes,
         }
       : null,
-    tryton: t
-      ? {
-          orders: t.orders,
-          linesPerOrder: t.linesPerOrder,
-          callsPerOrder: t.callsPerOrder,
-          callsPerOrderOverall: t.pack.callsPerOrder,
-          speedupVsNaive: t.speedupVsNaive,
-          speedupVsNaiveWorkflow: t.speedupVsNaiveWorkflow,
-          ratioToBatchCeiling: t.ratioToBatchCeiling,
-          ratioToWorkflowCeiling: t.ratioToWorkflowCeiling,
-          ordersPerSecond: t.pack.ordersPerSecond,
-          importOnly: {
-            ordersPerSecond: t.packImport.ordersPerSecond,
-            salesPerSecond: t.packImport.salesPerSecond,
-            callsPerOrder: t.packImport.steadyCallsPerOrder,
-            callsPerOrderOverall: t.packImport.callsPerOrder,
-            naive: {
-              orders: t.naiveImport.orders,
-              ordersPerSecond: t.naiveImport.ordersPerSecond,
-              callsPerOrder: t.naiveImport.callsPerOrder,
-            },
-          },
-          bareCreate: { salesPerSecond: t.ceiling.salesPerSecond },
-          bareWorkflow: { salesPerSecond: t.workflowCeiling.salesPerSecond },
-          naive: {
-            orders: t.naive.orders,
-            ordersPerSecond: t.naive.ordersPerSecond,
-            callsPerOrder: t.naive.callsPerOrder,
-          },
-          speedupBoundByConfirm: t.speedupBoundByConfirm,
-          altConfirmChunk: t.altChunk ?? null,
-          profile: t.pack.profile,
-        }
-      : null,
+    tryton: r.tryton ? trytonJson(r.tryton) : null,
+    trytonPostgres: r.trytonPostgres ? trytonJson(r.trytonPostgres) : null,
     memory: m
       ? {
           orders: m.runs.map((run) => run.orders),

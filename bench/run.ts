@@ -17,7 +17,15 @@ import { parseArgs, type BenchArgs } from "./args";
 import { benchCpu } from "./cpu";
 import { now, since } from "./measure";
 import { benchMemory } from "./memory";
-import { details, jsonOf, machineLine, targetsTable, type BenchResults, type Machine } from "./report";
+import {
+  details,
+  jsonOf,
+  machineLine,
+  targetsTable,
+  trytonComparison,
+  type BenchResults,
+  type Machine,
+} from "./report";
 import { benchSalesforce } from "./salesforce";
 import { benchTryton } from "./tryton";
 import { startTryton, type BenchTrytonServer } from "./tryton-server";
@@ -25,6 +33,8 @@ import { startTryton, type BenchTrytonServer } from "./tryton-server";
 const LATENCY_MS = 50;
 const SALESFORCE_PAGE = 200;
 const TRYTON_PAGE = 100;
+/** The pack's default workflow is also run with these numbers of confirm chunks in flight. */
+const ALT_CONCURRENCY = [1, 4];
 
 const log = (line: string) =>
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -98,19 +108,23 @@ export async function runBench(args: BenchArgs): Promise<BenchResults> {
     log(`cpu: validation + mapping of ${sizes.cpuOrders} orders…`);
     results.cpu = benchCpu(sizes.cpuOrders, args.quick ? 5 : 7);
   }
-  if (args.only.includes("tryton")) {
-    const server = await startTryton(log);
+  for (const flavour of args.only.includes("tryton") ? args.trytonFlavours : []) {
+    const server = await startTryton(log, flavour);
     stopTryton = () => server.stop();
     try {
-      results.machine.tryton = await trytonVersion(server);
-      results.tryton = await benchTryton(server, {
+      const version = await trytonVersion(server);
+      if (version) results.machine.tryton = [results.machine.tryton, version].filter(Boolean).join(", ");
+      const result = await benchTryton(server, {
         orders: sizes.trytonOrders,
         naiveOrders: sizes.trytonNaiveOrders,
         pageSize: TRYTON_PAGE,
         magentoLatencyMs: LATENCY_MS,
         ...(args.quick ? {} : { altConfirmChunk: 10 }),
+        altConcurrency: ALT_CONCURRENCY,
         log,
       });
+      if (flavour === "6.0-sqlite") results.tryton = result;
+      else results.trytonPostgres = result;
     } finally {
       stopTryton = undefined;
       await server.stop();
@@ -164,6 +178,7 @@ async function main(): Promise<void> {
     "",
     targetsTable(results),
     "",
+    ...(results.tryton || results.trytonPostgres ? [trytonComparison(results), ""] : []),
     details(results),
     "",
   ];

@@ -1,5 +1,11 @@
 /**
- * Scenario 2: Magento → Tryton 6.0 (the real server), N orders pulled in pages of 100.
+ * Scenario 2: Magento → Tryton (the real server: 6.0/SQLite, and 7.0/PostgreSQL with a
+ * `trytond-worker`), N orders pulled in pages of 100.
+ *
+ * "Done" is the same for every run: the clock stops when the run's last request is answered
+ * *and* the server's task queue is empty (`settle`: with a worker, `confirm` only queues
+ * `sale.process`, so a run ends when the worker has taken every sale on to `processing`;
+ * without a worker `process` ran inside `confirm` and settling costs nothing).
  *
  * Every measurement starts from the same database (the template snapshot, restored) and
  * the same Magento pages, in one run:
@@ -44,6 +50,10 @@ export interface TrytonBenchOptions {
   magentoLatencyMs: number;
   /** Also run the pack's workflow with this confirm chunk (the default is 5), to show the calls/time trade. */
   altConfirmChunk?: number;
+  /** Confirm chunks in flight for the pack's runs (the importer's default when absent). */
+  concurrency?: number;
+  /** Also run the pack's default workflow with each of these concurrencies. */
+  altConcurrency?: number[];
   log: (line: string) => void;
 }
 
@@ -64,10 +74,18 @@ export interface RunFigures {
   salesPerSecond: number;
   calls: number;
   callsPerOrder: number;
+  /** Of `seconds`: waiting, after the last request, for the worker to finish the queued tasks. */
+  settleSeconds: number;
   profile: ProfileRow[];
 }
 
 export interface TrytonBenchResult {
+  flavour: string;
+  /** Whether a trytond-worker ran `process` (off the request path), and its pool size. */
+  worker: boolean;
+  workerPool: number | null;
+  /** Confirm chunks in flight in the pack's default-workflow run. */
+  concurrency: number;
   orders: number;
   linesPerOrder: number;
   itemsPerOrder: number;
@@ -76,9 +94,9 @@ export interface TrytonBenchResult {
   packImport: RunFigures & { steadyCallsPerOrder: number };
   /** The naive sequence per order with the import-only state map (search/create, no workflow). */
   naiveImport: RunFigures;
-  ceiling: { sales: number; seconds: number; salesPerSecond: number; calls: number };
+  ceiling: { sales: number; seconds: number; salesPerSecond: number; calls: number; settleSeconds: number };
   /** Bare create + quote + confirm (same chunks) of the same sales: what the default workflow costs Tryton itself. */
-  workflowCeiling: { sales: number; seconds: number; salesPerSecond: number; calls: number };
+  workflowCeiling: TrytonBenchResult["ceiling"];
   /** The pack's workflow with `altConfirmChunk` sales per confirm call. */
   altChunk?: {
     confirmChunk: number;
@@ -87,6 +105,15 @@ export interface TrytonBenchResult {
     callsPerOrder: number;
     steadyCallsPerOrder: number;
   };
+  /** The pack's default workflow with other numbers of confirm chunks in flight. */
+  altConcurrency: Array<{
+    concurrency: number;
+    seconds: number;
+    settleSeconds: number;
+    ordersPerSecond: number;
+    speedupVsNaiveWorkflow: number;
+    failed: number;
+  }>;
   /** The speed-up if everything but the pack's confirm calls cost nothing (Amdahl bound). */
   speedupBoundByConfirm: number;
   /** Import (search/create, no workflow): pack ÷ naive — the issue's definition of the baseline. */
@@ -119,6 +146,22 @@ function clientFor(server: BenchTrytonServer): TrytonClient {
   });
 }
 
+/**
+ * Until the server's task queue is empty. `scripts/tryton.sh settle` gives up after 120 s even
+ * while the worker is still making progress, so it is asked again (up to 10 times).
+ */
+async function settle(server: BenchTrytonServer): Promise<number> {
+  const started = now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await server.settle();
+      return since(started);
+    } catch (err) {
+      if (attempt >= 10 || !/unfinished after/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
 /** Countries and VAT rates the generated customers need beyond the fixtures (as the contract tests set up). */
 function shopSetup(client: TrytonClient, f: BenchTrytonFixtures): Promise<ImportSettings> {
   return shopImportSettings(client, f, { taxLabel: "Bench VAT", referencePrefix: "MAG-" });
@@ -130,8 +173,10 @@ function figures(
   failed: number,
   seconds: number,
   profile: RpcProfile,
+  settleSeconds: number,
 ): RunFigures {
   return {
+    settleSeconds,
     orders,
     sales,
     failed,
@@ -168,11 +213,12 @@ async function runPack(
     }
     firstPage ??= { orders, calls: profile.total };
   }
+  const settleSeconds = await settle(server);
   const seconds = since(started);
   const steadyOrders = orders - (firstPage?.orders ?? 0);
   const steadyCalls = profile.total - (firstPage?.calls ?? 0);
   return {
-    ...figures(orders, saleOrders.length, failed, seconds, profile),
+    ...figures(orders, saleOrders.length, failed, seconds, profile, settleSeconds),
     steadyCallsPerOrder: steadyOrders > 0 ? steadyCalls / steadyOrders : profile.total / orders,
     saleOrders,
   };
@@ -337,7 +383,8 @@ async function runNaive(
       }
     }
   }
-  return figures(orders, sales, failed, since(started), profile);
+  const settleSeconds = await settle(server);
+  return figures(orders, sales, failed, since(started), profile, settleSeconds);
 }
 
 /**
@@ -406,8 +453,9 @@ async function runCeiling(
       await client.button("sale.sale", "confirm", confirm.slice(i, i + options.confirmChunk));
     }
   }
+  const settleSeconds = await settle(server);
   const seconds = since(started);
-  return { sales, seconds, salesPerSecond: sales / seconds, calls: profile.total };
+  return { sales, seconds, salesPerSecond: sales / seconds, calls: profile.total, settleSeconds };
 }
 
 export async function benchTryton(
@@ -429,17 +477,25 @@ export async function benchTryton(
       return settings;
     };
 
-    opts.log(`tryton: pack, default workflow, ${opts.orders} orders…`);
-    const pack = await runPack(server, pull, await fresh());
-    opts.log(`  ${pack.seconds.toFixed(1)} s, ${pack.calls} calls, ${pack.failed} failed`);
+    const packSettings = (s: ImportSettings): ImportSettings =>
+      opts.concurrency === undefined ? s : { ...s, concurrency: opts.concurrency };
+    const concurrency = new SaleImporter(clientFor(server), packSettings({})).options.concurrency;
+    const settled = (f: { settleSeconds: number }) =>
+      server.worker ? `, of which ${f.settleSeconds.toFixed(1)} s waiting for the worker` : "";
+
+    opts.log(`tryton: pack, default workflow, ${opts.orders} orders, concurrency ${concurrency}…`);
+    const pack = await runPack(server, pull, packSettings(await fresh()));
+    opts.log(`  ${pack.seconds.toFixed(1)} s${settled(pack)}, ${pack.calls} calls, ${pack.failed} failed`);
 
     opts.log(`tryton: naive, default workflow, ${opts.naiveOrders} orders…`);
     const naive = await runNaive(server, pull, await fresh(), opts.naiveOrders);
-    opts.log(`  ${naive.seconds.toFixed(1)} s, ${naive.calls} calls, ${naive.failed} failed`);
+    opts.log(
+      `  ${naive.seconds.toFixed(1)} s${settled(naive)}, ${naive.calls} calls, ${naive.failed} failed`,
+    );
 
     opts.log(`tryton: pack, import only (state map → draft), ${opts.orders} orders…`);
     const importSettings = await fresh();
-    const packImport = await runPack(server, pull, { ...importSettings, stateMap: importOnly });
+    const packImport = await runPack(server, pull, packSettings({ ...importSettings, stateMap: importOnly }));
     opts.log(`  ${packImport.seconds.toFixed(1)} s, ${packImport.calls} calls, ${packImport.failed} failed`);
 
     opts.log(`tryton: naive, import only (state map → draft), ${opts.naiveOrders} orders…`);
@@ -473,14 +529,17 @@ export async function benchTryton(
       `tryton: workflow ceiling, bare create + quote + confirm of the same ${workflowSales.size} sales…`,
     );
     const workflowCeiling = await runCeiling(server, workflowPages, await fresh(), true);
-    opts.log(`  ${workflowCeiling.seconds.toFixed(1)} s`);
+    opts.log(`  ${workflowCeiling.seconds.toFixed(1)} s${settled(workflowCeiling)}`);
 
     let altChunk: TrytonBenchResult["altChunk"];
     if (opts.altConfirmChunk) {
       opts.log(
         `tryton: pack, default workflow, confirm chunk ${opts.altConfirmChunk}, ${opts.orders} orders…`,
       );
-      const alt = await runPack(server, pull, { ...(await fresh()), confirmChunk: opts.altConfirmChunk });
+      const alt = await runPack(server, pull, {
+        ...packSettings(await fresh()),
+        confirmChunk: opts.altConfirmChunk,
+      });
       opts.log(`  ${alt.seconds.toFixed(1)} s, ${alt.calls} calls, ${alt.failed} failed`);
       altChunk = {
         confirmChunk: opts.altConfirmChunk,
@@ -491,6 +550,22 @@ export async function benchTryton(
       };
     }
 
+    const altConcurrency: TrytonBenchResult["altConcurrency"] = [];
+    for (const c of opts.altConcurrency ?? []) {
+      if (c === concurrency) continue;
+      opts.log(`tryton: pack, default workflow, concurrency ${c}, ${opts.orders} orders…`);
+      const alt = await runPack(server, pull, { ...(await fresh()), concurrency: c });
+      opts.log(`  ${alt.seconds.toFixed(1)} s${settled(alt)}, ${alt.calls} calls, ${alt.failed} failed`);
+      altConcurrency.push({
+        concurrency: c,
+        seconds: alt.seconds,
+        settleSeconds: alt.settleSeconds,
+        ordersPerSecond: alt.ordersPerSecond,
+        speedupVsNaiveWorkflow: alt.ordersPerSecond / naive.ordersPerSecond,
+        failed: alt.failed,
+      });
+    }
+
     const mapping = new SaleImporter(clientFor(server), ceilingSettings).options;
     const drafts = all.flatMap((o) => {
       const m = mapOrder(o, mapping);
@@ -499,6 +574,11 @@ export async function benchTryton(
     const { saleOrders: _a, ...packFigures } = pack;
     const { saleOrders: _b, ...importFigures } = packImport;
     return {
+      flavour: server.flavour,
+      worker: server.worker,
+      workerPool: server.worker ? Number(process.env.TRYTON_WORKERS || 1) : null,
+      concurrency,
+      altConcurrency,
       orders: opts.orders,
       linesPerOrder: drafts.reduce((n, d) => n + d.lines.length, 0) / Math.max(1, drafts.length),
       itemsPerOrder: itemsPerOrder(all),

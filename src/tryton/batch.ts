@@ -79,9 +79,12 @@ export async function writeEach(
 }
 
 /**
- * A workflow button on `ids`, `chunk` records per call; a chunk that fails is replayed
- * one record at a time. Returns the error of each record that failed (the others may
- * still have been skipped silently: read the state back).
+ * A workflow button on `ids`, `chunk` records per call, at most `concurrency` calls in flight
+ * (each chunk is its own request and transaction; a server that serialises writers gains
+ * nothing from more than one). A chunk that fails is replayed one record at a time. Returns
+ * the error of each record that failed (the others may still have been skipped silently:
+ * read the state back). A failure no record can cause stops further chunks; the calls already
+ * in flight are waited for before it is thrown.
  */
 export async function pressEach(
   client: TrytonClient,
@@ -90,12 +93,16 @@ export async function pressEach(
   ids: number[],
   chunk: number,
   onChunk?: (done: number) => void,
+  concurrency = 1,
 ): Promise<Map<number, TrytonError>> {
   const failed = new Map<number, TrytonError>();
   const size = Math.max(1, Math.floor(chunk));
+  const parts: number[][] = [];
+  for (let i = 0; i < ids.length; i += size) parts.push(ids.slice(i, i + size));
   let done = 0;
-  for (let i = 0; i < ids.length; i += size) {
-    const part = ids.slice(i, i + size);
+  let next = 0;
+  let fatal: { error: unknown } | undefined;
+  const press = async (part: number[]): Promise<void> => {
     try {
       await client.button(model, button, part);
     } catch (err) {
@@ -114,6 +121,20 @@ export async function pressEach(
     }
     done += part.length;
     onChunk?.(done);
-  }
+  };
+  // Each lane takes the next chunk when its previous one is answered.
+  const lane = async (): Promise<void> => {
+    while (!fatal && next < parts.length) {
+      const part = parts[next++] as number[];
+      try {
+        await press(part);
+      } catch (err) {
+        fatal ??= { error: err };
+      }
+    }
+  };
+  const lanes = Math.max(1, Math.min(Math.floor(concurrency) || 1, parts.length));
+  await Promise.all(Array.from({ length: lanes }, lane));
+  if (fatal) throw fatal.error;
   return failed;
 }

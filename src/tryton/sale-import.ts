@@ -85,9 +85,15 @@ export interface ImportOptions extends MappingOptions {
    * per-call overhead of one sale per call.
    */
   confirmChunk: number;
+  /**
+   * `confirm`/`process` chunks in flight at once (one connection each). Measured in
+   * docs/benchmarks.md on 6.0/SQLite and 7.0/PostgreSQL with a worker.
+   */
+  concurrency: number;
 }
 
 export const DEFAULT_CONFIRM_CHUNK = 5;
+export const DEFAULT_CONCURRENCY = 1;
 
 export const defaultImportOptions: Readonly<ImportOptions> = Object.freeze({
   ...defaultMappingOptions,
@@ -96,6 +102,7 @@ export const defaultImportOptions: Readonly<ImportOptions> = Object.freeze({
   accountCategory: null,
   unitSymbol: "u",
   confirmChunk: DEFAULT_CONFIRM_CHUNK,
+  concurrency: DEFAULT_CONCURRENCY,
 });
 
 /** What callers pass: maps may be given raw (objects or JSON text, as a node's settings hold them). */
@@ -222,6 +229,7 @@ export class SaleImporter {
     };
     checkTimeZone(merged.timeZone);
     merged.confirmChunk = Math.max(1, Math.floor(Number(merged.confirmChunk) || DEFAULT_CONFIRM_CHUNK));
+    merged.concurrency = Math.max(1, Math.floor(Number(merged.concurrency) || DEFAULT_CONCURRENCY));
     this.options = Object.freeze(merged);
     this.reference = new ReferenceData(client);
     this.parties = new PartyMatcher(client, this.reference);
@@ -782,6 +790,7 @@ class PageImport {
             ids,
             heavy ? this.opts.confirmChunk : ids.length,
             () => this.report("workflow"),
+            heavy ? this.opts.concurrency : 1,
           );
           for (const w of works) {
             const err = refused.get(w.saleId!);

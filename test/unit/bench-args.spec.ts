@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { fullSizes, parseArgs, quickSizes } from "../../bench/args";
 import { benchCpu } from "../../bench/cpu";
-import { jsonOf, targetsTable, type BenchResults } from "../../bench/report";
+import { jsonOf, targetsTable, trytonComparison, type BenchResults } from "../../bench/report";
 import { gcProfile, type MemoryBenchResult } from "../../bench/memory";
 import type { SalesforceBenchResult } from "../../bench/salesforce";
 import type { TrytonBenchResult } from "../../bench/tryton";
@@ -63,10 +63,16 @@ const figures = {
   salesPerSecond: 9,
   calls: 2,
   callsPerOrder: 0.2,
+  settleSeconds: 0,
   profile: [],
 };
-const ceiling = { sales: 9, seconds: 0.5, salesPerSecond: 18, calls: 1 };
+const ceiling = { sales: 9, seconds: 0.5, salesPerSecond: 18, calls: 1, settleSeconds: 0 };
 const tryton = {
+  flavour: "6.0-sqlite",
+  worker: false,
+  workerPool: null,
+  concurrency: 1,
+  altConcurrency: [],
   orders: 10,
   linesPerOrder: 3,
   itemsPerOrder: 2,
@@ -110,6 +116,7 @@ describe("npm run bench: interface", function () {
       quick: false,
       json: false,
       only: ["cpu", "tryton", "salesforce", "memory"],
+      trytonFlavours: ["6.0-sqlite", "7.0-postgresql"],
       sizes: fullSizes,
     });
     const quick = parseArgs(["--quick", "--json", "--only", "cpu,memory"]);
@@ -119,6 +126,8 @@ describe("npm run bench: interface", function () {
     assert.equal(quick.sizes, quickSizes);
     assert.deepEqual(parseArgs(["--only=tryton"]).only, ["tryton"]);
     assert.throws(() => parseArgs(["--only", "disk"]), /--only takes/);
+    assert.deepEqual(parseArgs(["--tryton", "7.0-postgresql"]).trytonFlavours, ["7.0-postgresql"]);
+    assert.throws(() => parseArgs(["--tryton", "7.0-sqlite"]), /--tryton takes/);
     assert.throws(() => parseArgs(["--fast"]), /unknown option "--fast"/);
   });
 
@@ -131,11 +140,29 @@ describe("npm run bench: interface", function () {
   it("the JSON object has every key the issue names, and the table marks what is met", () => {
     const cpu = benchCpu(20, 1);
     assert.ok(cpu.microsPerOrder > 0);
-    const results: BenchResults = { mode: "full", machine, seconds: 1, cpu, tryton, salesforce, memory };
+    const trytonPostgres = {
+      ...tryton,
+      flavour: "7.0-postgresql",
+      worker: true,
+      workerPool: 1,
+      concurrency: 4,
+      speedupVsNaiveWorkflow: 6,
+    };
+    const results: BenchResults = {
+      mode: "full",
+      machine,
+      seconds: 1,
+      cpu,
+      tryton,
+      trytonPostgres,
+      salesforce,
+      memory,
+    };
     const json = JSON.parse(JSON.stringify(jsonOf(results))) as Record<string, Record<string, unknown>>;
     const keys = {
       salesforce: ["callsPerOrder", "speedupVsNaive", "ordersPerSecond"],
       tryton: ["callsPerOrder", "speedupVsNaive", "ratioToBatchCeiling"],
+      trytonPostgres: ["callsPerOrder", "speedupVsNaive", "speedupVsNaiveWorkflow", "ordersPerSecond"],
       memory: ["peakRssMb10k", "peakRssMb100k"],
       cpu: ["microsPerOrder"],
     };
@@ -150,6 +177,15 @@ describe("npm run bench: interface", function () {
     assert.match(table, /heap kept after a full collection .*\| 57\.7 MB \|/);
     assert.match(table, /speed-up vs naive, import .*\| 10× \| ≥ 5× \| yes \|/);
     assert.match(table, /speed-up vs naive, default workflow .*\| 3× \| ≥ 5× \| \*\*no\*\* \|/);
+    assert.match(
+      table,
+      /Tryton 7\.0\/PostgreSQL \+ worker \(pool 1\).*speed-up vs naive, default workflow .*\| 6× \| ≥ 5× \| yes \|/s,
+    );
+    assert.match(
+      trytonComparison(results),
+      /\| speed-up vs naive, default workflow \| 3× \| 6× \| ≥ 5× \|/,
+      "the Tryton rows of both servers side by side",
+    );
   });
 
   it("reads V8's --trace-gc lines of the Node-RED process into a profile of the full collections", () => {
