@@ -111,6 +111,12 @@ async function serverSideLogout(
   );
 }
 
+/** Sales in the order of `ids`: on PostgreSQL, `read` returns rows in no particular order. */
+async function readInOrder(client: TrytonClient, ids: number[], fields: string[]): Promise<TrytonRecord[]> {
+  const rows = await client.read("sale.sale", ids, fields);
+  return ids.map((id) => rows.find((r) => r.id === id)).filter((r): r is TrytonRecord => r !== undefined);
+}
+
 /** Read the sales once Tryton ran what the last buttons queued (a worker runs it after the call). */
 async function readSettled(
   ctx: ContractContext,
@@ -434,7 +440,7 @@ export function trytonRpcContract(ctx: ContractContext): void {
 
       await client.button("sale.sale", "confirm", [draftId as number]); // confirm needs a quotation
       await client.button("sale.sale", "cancel", [processingId as number]); // cancel only from draft/quotation
-      const rows = await client.read("sale.sale", [draftId as number, processingId as number], ["state"]);
+      const rows = await readInOrder(client, [draftId as number, processingId as number], ["state"]);
       assert.deepEqual(
         rows.map((r) => r.state),
         ["draft", "processing"],
@@ -473,7 +479,7 @@ export function trytonRpcContract(ctx: ContractContext): void {
         [b as number],
         { comment: "second" },
       ]);
-      const rows = await client.read("sale.sale", [a as number, b as number], ["comment"]);
+      const rows = await readInOrder(client, [a as number, b as number], ["comment"]);
       assert.deepEqual(
         rows.map((r) => r.comment),
         ["first", "second"],
