@@ -34,7 +34,7 @@ const LATENCY_MS = 50;
 const SALESFORCE_PAGE = 200;
 const TRYTON_PAGE = 100;
 /** With a worker, the pack's default workflow is also run with these numbers of confirm chunks in flight. */
-const ALT_CONCURRENCY = [1];
+const ALT_CONCURRENCY = [4];
 const WORKER_POOL = 2;
 
 const log = (line: string) =>

@@ -92,13 +92,14 @@ export interface ImportOptions extends MappingOptions {
    * is `queue`: 7.0 with `trytond-worker`, i.e. PostgreSQL). Where `process` runs inside
    * `confirm` (no worker; SQLite, which serialises writers) chunks go one at a time: there
    * concurrent confirms only wait for each other's locks (docs/benchmarks.md, "Tryton on
-   * 7.0/PostgreSQL with a worker").
+   * 7.0/PostgreSQL with a worker"). Default 1: on the 2-core machine measured there the
+   * worker's processing bounds the run, and 4 in flight did not shorten it.
    */
   concurrency: number;
 }
 
 export const DEFAULT_CONFIRM_CHUNK = 5;
-export const DEFAULT_CONCURRENCY = 4;
+export const DEFAULT_CONCURRENCY = 1;
 
 export const defaultImportOptions: Readonly<ImportOptions> = Object.freeze({
   ...defaultMappingOptions,
