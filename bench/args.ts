@@ -25,6 +25,8 @@ export interface BenchArgs {
   json: boolean;
   only: Scenario[];
   trytonFlavours: BenchTrytonFlavour[];
+  /** `--parallel-tryton`: the Tryton servers measured at the same time (faster, each slower). */
+  parallelTryton: boolean;
   sizes: BenchSizes;
 }
 
@@ -51,10 +53,12 @@ export function parseArgs(argv: string[]): BenchArgs {
   let json = false;
   let only: Scenario[] = [...scenarios];
   let trytonFlavours: BenchTrytonFlavour[] = [...benchTrytonFlavours];
+  let parallelTryton = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === "--quick") quick = true;
     else if (arg === "--json") json = true;
+    else if (arg === "--parallel-tryton") parallelTryton = true;
     else if (arg === "--only" || arg.startsWith("--only=")) {
       const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
       const wanted = String(value ?? "")
@@ -81,11 +85,11 @@ export function parseArgs(argv: string[]): BenchArgs {
       trytonFlavours = wanted as BenchTrytonFlavour[];
     } else if (arg === "--help" || arg === "-h") {
       throw new Error(
-        "usage: npm run bench -- [--quick] [--json] [--only cpu,tryton,salesforce,memory] [--tryton 6.0-sqlite,7.0-postgresql]",
+        "usage: npm run bench -- [--quick] [--json] [--only cpu,tryton,salesforce,memory] [--tryton 6.0-sqlite,7.0-postgresql] [--parallel-tryton]",
       );
     } else {
       throw new Error(`unknown option "${arg}" (try --help)`);
     }
   }
-  return { quick, json, only, trytonFlavours, sizes: quick ? quickSizes : fullSizes };
+  return { quick, json, only, trytonFlavours, parallelTryton, sizes: quick ? quickSizes : fullSizes };
 }

@@ -312,6 +312,18 @@ function profileLines(title: string, profile: TrytonBenchResult["pack"]["profile
   ];
 }
 
+/** The server side of a Tryton run: CPU seconds per process tree, the worker's tasks. */
+function serverLine(p: TrytonBenchResult["pack"]["server"] | undefined): string {
+  const cpu = Object.entries(p?.cpu ?? {})
+    .map(([k, v]) => `${k} ${(v as number).toFixed(1)} s`)
+    .join(", ");
+  const q = p?.queue;
+  const queue = q
+    ? `; worker: ${q.tasks} tasks ran ${q.runSeconds.toFixed(1)} s (${q.meanRunSeconds.toFixed(2)} s each), waited ${q.meanWaitSeconds.toFixed(1)} s on average, first start to last finish ${q.spanSeconds.toFixed(1)} s`
+    : "";
+  return `  server side: CPU ${cpu || "not read"}${queue}`;
+}
+
 /** Where the time went, per scenario (for the table's misses). */
 export function details(r: BenchResults): string {
   const out: string[] = [];
@@ -335,8 +347,10 @@ export function details(r: BenchResults): string {
       `${trytonTitle(t)}: ${t.orders} orders, ${n(t.itemsPerOrder)} Magento items and ${n(t.linesPerOrder)} sale lines (with shipping/discount) per order`,
       `  pack, default workflow, confirm chunks ${t.concurrency} at a time: ${t.pack.seconds.toFixed(1)} s${w(t.pack)}, ${t.pack.sales} sales, ${t.pack.calls} calls, ${t.pack.failed} failed`,
       ...profileLines("where the time goes", t.pack.profile),
+      serverLine(t.pack.server),
       `  naive, default workflow: ${t.naive.seconds.toFixed(1)} s${w(t.naive)} for ${t.naive.orders} orders, ${t.naive.sales} sales, ${t.naive.calls} calls, ${t.naive.failed} failed`,
       ...profileLines("where the time goes", t.naive.profile),
+      serverLine(t.naive.server),
       `  pack, import only: ${t.packImport.seconds.toFixed(1)} s, ${t.packImport.sales} sales, ${t.packImport.calls} calls`,
       ...profileLines("where the time goes", t.packImport.profile),
       `  naive, import only: ${t.naiveImport.seconds.toFixed(1)} s for ${t.naiveImport.orders} orders, ${t.naiveImport.sales} sales, ${t.naiveImport.calls} calls, ${t.naiveImport.failed} failed`,
@@ -384,6 +398,7 @@ function trytonJson(t: TrytonBenchResult): Record<string, unknown> {
     workerPool: t.workerPool,
     concurrency: t.concurrency,
     altConcurrency: t.altConcurrency,
+    server: { pack: t.pack.server, naive: t.naive.server, bareWorkflow: t.workflowCeiling.server },
     settleSeconds: {
       pack: t.pack.settleSeconds,
       naive: t.naive.settleSeconds,

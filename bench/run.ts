@@ -13,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { missingBuildFiles, REPO_ROOT } from "../src/sandbox/node-red-runtime";
 import { TrytonClient } from "../src/tryton/rpc";
-import { parseArgs, type BenchArgs } from "./args";
+import { parseArgs, type BenchArgs, type BenchTrytonFlavour } from "./args";
 import { benchCpu } from "./cpu";
 import { now, since } from "./measure";
 import { benchMemory } from "./memory";
@@ -33,8 +33,9 @@ import { startTryton, type BenchTrytonServer } from "./tryton-server";
 const LATENCY_MS = 50;
 const SALESFORCE_PAGE = 200;
 const TRYTON_PAGE = 100;
-/** The pack's default workflow is also run with these numbers of confirm chunks in flight. */
-const ALT_CONCURRENCY = [1, 4];
+/** With a worker, the pack's default workflow is also run with these numbers of confirm chunks in flight. */
+const ALT_CONCURRENCY = [4];
+const WORKER_POOL = 2;
 
 const log = (line: string) =>
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -108,9 +109,10 @@ export async function runBench(args: BenchArgs): Promise<BenchResults> {
     log(`cpu: validation + mapping of ${sizes.cpuOrders} orders…`);
     results.cpu = benchCpu(sizes.cpuOrders, args.quick ? 5 : 7);
   }
-  for (const flavour of args.only.includes("tryton") ? args.trytonFlavours : []) {
-    const server = await startTryton(log, flavour);
-    stopTryton = () => server.stop();
+  const benchFlavour = async (flavour: BenchTrytonFlavour): Promise<void> => {
+    const flog = (line: string) => log(`[${flavour}] ${line}`);
+    const server = await startTryton(flog, flavour);
+    stoppers.add(server);
     try {
       const version = await trytonVersion(server);
       if (version) results.machine.tryton = [results.machine.tryton, version].filter(Boolean).join(", ");
@@ -119,18 +121,25 @@ export async function runBench(args: BenchArgs): Promise<BenchResults> {
         naiveOrders: sizes.trytonNaiveOrders,
         pageSize: TRYTON_PAGE,
         magentoLatencyMs: LATENCY_MS,
-        ...(args.quick ? {} : { altConfirmChunk: 10 }),
+        // With a worker also trytond's queue batch (`[queue] batch_size`, 20 sales per process task).
+        ...(args.quick ? {} : { altConfirmChunk: flavour === "7.0-postgresql" ? 20 : 10 }),
         altConcurrency: ALT_CONCURRENCY,
-        log,
+        log: flog,
       });
       if (flavour === "6.0-sqlite") results.tryton = result;
       else results.trytonPostgres = result;
     } finally {
-      stopTryton = undefined;
+      stoppers.delete(server);
       await server.stop();
-      log(`real Tryton stopped (pid ${server.pid})`);
+      flog(`real Tryton stopped (pid ${server.pid})`);
     }
-  }
+  };
+  const flavours = args.only.includes("tryton") ? args.trytonFlavours : [];
+  // The worker's pool (scripts/tryton.sh reads TRYTON_WORKERS): 2 on this 2-core machine
+  // unless set — processing is the bound with a worker (docs/benchmarks.md).
+  if (flavours.includes("7.0-postgresql")) process.env.TRYTON_WORKERS ??= String(WORKER_POOL);
+  if (args.parallelTryton) await Promise.all(flavours.map(benchFlavour));
+  else for (const flavour of flavours) await benchFlavour(flavour);
   if (args.only.includes("salesforce")) {
     results.salesforce = await benchSalesforce({
       orders: sizes.salesforceOrders,
@@ -154,7 +163,8 @@ export async function runBench(args: BenchArgs): Promise<BenchResults> {
   return results;
 }
 
-let stopTryton: (() => Promise<void>) | undefined;
+const stoppers = new Set<BenchTrytonServer>();
+const stopTryton = (): Promise<void> => Promise.all([...stoppers].map((s) => s.stop())).then(() => undefined);
 
 async function main(): Promise<void> {
   let args: BenchArgs;
@@ -167,7 +177,7 @@ async function main(): Promise<void> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
       log(`${signal}: stopping`);
-      void (stopTryton?.() ?? Promise.resolve()).finally(() => process.exit(130));
+      void stopTryton().finally(() => process.exit(130));
     });
   }
   const results = await runBench(args);
@@ -191,7 +201,7 @@ if (require.main === module) {
     () => process.exit(0),
     (err: unknown) => {
       log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      void (stopTryton?.() ?? Promise.resolve()).finally(() => process.exit(1));
+      void stopTryton().finally(() => process.exit(1));
     },
   );
 }

@@ -40,6 +40,7 @@ import { stateMapFrom, targetFor } from "../src/tryton/state-map";
 import { shopImportSettings } from "../src/sandbox/tryton/shop-settings";
 import { itemsPerOrder, magentoClient, magentoWith, pages, prefetched } from "./magento";
 import { now, RpcProfile, since } from "./measure";
+import { cpuNow, cpuSince, queueProfile, type ServerProfile } from "./tryton-profile";
 import type { BenchTrytonFixtures, BenchTrytonServer } from "./tryton-server";
 
 export interface TrytonBenchOptions {
@@ -77,6 +78,8 @@ export interface RunFigures {
   /** Of `seconds`: waiting, after the last request, for the worker to finish the queued tasks. */
   settleSeconds: number;
   profile: ProfileRow[];
+  /** Server side: CPU seconds of trytond, worker and PostgreSQL; the worker's tasks. */
+  server: ServerProfile;
 }
 
 export interface TrytonBenchResult {
@@ -94,7 +97,14 @@ export interface TrytonBenchResult {
   packImport: RunFigures & { steadyCallsPerOrder: number };
   /** The naive sequence per order with the import-only state map (search/create, no workflow). */
   naiveImport: RunFigures;
-  ceiling: { sales: number; seconds: number; salesPerSecond: number; calls: number; settleSeconds: number };
+  ceiling: {
+    sales: number;
+    seconds: number;
+    salesPerSecond: number;
+    calls: number;
+    settleSeconds: number;
+    server: ServerProfile;
+  };
   /** Bare create + quote + confirm (same chunks) of the same sales: what the default workflow costs Tryton itself. */
   workflowCeiling: TrytonBenchResult["ceiling"];
   /** The pack's workflow with `altConfirmChunk` sales per confirm call. */
@@ -150,6 +160,12 @@ function clientFor(server: BenchTrytonServer): TrytonClient {
  * Until the server's task queue is empty. `scripts/tryton.sh settle` gives up after 120 s even
  * while the worker is still making progress, so it is asked again (up to 10 times).
  */
+/** The run's server side, from `cpu` (taken when its clock started) to now. */
+function serverSince(server: BenchTrytonServer, cpu: ReturnType<typeof cpuNow>): ServerProfile {
+  const queue = queueProfile(server);
+  return { cpu: cpuSince(cpu, cpuNow(server)), ...(queue ? { queue } : {}) };
+}
+
 async function settle(server: BenchTrytonServer): Promise<number> {
   const started = now();
   for (let attempt = 1; ; attempt++) {
@@ -174,9 +190,11 @@ function figures(
   seconds: number,
   profile: RpcProfile,
   settleSeconds: number,
+  serverSide: ServerProfile,
 ): RunFigures {
   return {
     settleSeconds,
+    server: serverSide,
     orders,
     sales,
     failed,
@@ -203,6 +221,7 @@ async function runPack(
   let failed = 0;
   let firstPage: { orders: number; calls: number } | undefined;
   const saleOrders: number[] = [];
+  const cpu = cpuNow(server);
   const started = now();
   for await (const page of prefetched(pull())) {
     const { results } = await importer.importOrders(page.orders);
@@ -218,7 +237,7 @@ async function runPack(
   const steadyOrders = orders - (firstPage?.orders ?? 0);
   const steadyCalls = profile.total - (firstPage?.calls ?? 0);
   return {
-    ...figures(orders, saleOrders.length, failed, seconds, profile, settleSeconds),
+    ...figures(orders, saleOrders.length, failed, seconds, profile, settleSeconds, serverSince(server, cpu)),
     steadyCallsPerOrder: steadyOrders > 0 ? steadyCalls / steadyOrders : profile.total / orders,
     saleOrders,
   };
@@ -371,6 +390,7 @@ async function runNaive(
   let orders = 0;
   let sales = 0;
   let failed = 0;
+  const cpu = cpuNow(server);
   const started = now();
   outer: for await (const page of pull()) {
     for (const order of page.orders) {
@@ -384,7 +404,8 @@ async function runNaive(
     }
   }
   const settleSeconds = await settle(server);
-  return figures(orders, sales, failed, since(started), profile, settleSeconds);
+  const seconds = since(started);
+  return figures(orders, sales, failed, seconds, profile, settleSeconds, serverSince(server, cpu));
 }
 
 /**
@@ -437,6 +458,7 @@ async function runCeiling(
     );
   }
   const profile = new RpcProfile(client);
+  const cpu = cpuNow(server);
   const started = now();
   let sales = 0;
   for (const page of prepared) {
@@ -455,7 +477,14 @@ async function runCeiling(
   }
   const settleSeconds = await settle(server);
   const seconds = since(started);
-  return { sales, seconds, salesPerSecond: sales / seconds, calls: profile.total, settleSeconds };
+  return {
+    sales,
+    seconds,
+    salesPerSecond: sales / seconds,
+    calls: profile.total,
+    settleSeconds,
+    server: serverSince(server, cpu),
+  };
 }
 
 export async function benchTryton(
@@ -479,7 +508,9 @@ export async function benchTryton(
 
     const packSettings = (s: ImportSettings): ImportSettings =>
       opts.concurrency === undefined ? s : { ...s, concurrency: opts.concurrency };
-    const concurrency = new SaleImporter(clientFor(server), packSettings({})).options.concurrency;
+    // The importer presses chunks concurrently only where Tryton queues `process` (a worker).
+    const setting = new SaleImporter(clientFor(server), packSettings({})).options.concurrency;
+    const concurrency = server.worker ? setting : 1;
     const settled = (f: { settleSeconds: number }) =>
       server.worker ? `, of which ${f.settleSeconds.toFixed(1)} s waiting for the worker` : "";
 
@@ -551,7 +582,7 @@ export async function benchTryton(
     }
 
     const altConcurrency: TrytonBenchResult["altConcurrency"] = [];
-    for (const c of opts.altConcurrency ?? []) {
+    for (const c of server.worker ? (opts.altConcurrency ?? []) : []) {
       if (c === concurrency) continue;
       opts.log(`tryton: pack, default workflow, concurrency ${c}, ${opts.orders} orders…`);
       const alt = await runPack(server, pull, { ...(await fresh()), concurrency: c });

@@ -17,7 +17,8 @@
  *     time), and the check runs when a later import moves the sale on, before it confirms;
  *  6. workflow rounds towards the state-map target: `quote`/`draft`/`cancel` for all
  *     sales in one call, `confirm`/`process` in small chunks (Tryton's confirm creates
- *     invoice and shipment in the request and is superlinear in batch size). Buttons whose
+ *     invoice and shipment in the request and is superlinear in batch size; with a worker
+ *     it only queues `process`, and up to `concurrency` chunks are pressed at once). Buttons whose
  *     result is known (`quote` → quotation) are followed by the next one in the same round
  *     (quote, then confirm); one `read` of the states ends the round, because buttons skip
  *     disallowed transitions silently.
@@ -86,8 +87,13 @@ export interface ImportOptions extends MappingOptions {
    */
   confirmChunk: number;
   /**
-   * `confirm`/`process` chunks in flight at once (one connection each). Measured in
-   * docs/benchmarks.md on 6.0/SQLite and 7.0/PostgreSQL with a worker.
+   * `confirm`/`process` chunks in flight at once (one request and connection each), used
+   * only once the server is known to queue `process` for a worker (`ServerProfile.processing`
+   * is `queue`: 7.0 with `trytond-worker`, i.e. PostgreSQL). Where `process` runs inside
+   * `confirm` (no worker; SQLite, which serialises writers) chunks go one at a time: there
+   * concurrent confirms only wait for each other's locks (docs/benchmarks.md, "Tryton on
+   * 7.0/PostgreSQL with a worker"). Default 1: on the 2-core machine measured there the
+   * worker's processing bounds the run, and 4 in flight did not shorten it.
    */
   concurrency: number;
 }
@@ -790,7 +796,7 @@ class PageImport {
             ids,
             heavy ? this.opts.confirmChunk : ids.length,
             () => this.report("workflow"),
-            heavy ? this.opts.concurrency : 1,
+            heavy && profile.processing === "queue" ? this.opts.concurrency : 1,
           );
           for (const w of works) {
             const err = refused.get(w.saleId!);

@@ -65,8 +65,16 @@ const figures = {
   callsPerOrder: 0.2,
   settleSeconds: 0,
   profile: [],
+  server: { cpu: {} },
 };
-const ceiling = { sales: 9, seconds: 0.5, salesPerSecond: 18, calls: 1, settleSeconds: 0 };
+const ceiling = {
+  sales: 9,
+  seconds: 0.5,
+  salesPerSecond: 18,
+  calls: 1,
+  settleSeconds: 0,
+  server: { cpu: {} },
+};
 const tryton = {
   flavour: "6.0-sqlite",
   worker: false,
@@ -117,6 +125,7 @@ describe("npm run bench: interface", function () {
       json: false,
       only: ["cpu", "tryton", "salesforce", "memory"],
       trytonFlavours: ["6.0-sqlite", "7.0-postgresql"],
+      parallelTryton: false,
       sizes: fullSizes,
     });
     const quick = parseArgs(["--quick", "--json", "--only", "cpu,memory"]);
