@@ -115,6 +115,9 @@ const itemFields = {
   discount_amount: opt(num),
   base_discount_amount: opt(num),
   discount_percent: opt(num),
+  /** The tax inside a discount taken from prices including tax (Magento's "hidden tax"). */
+  discount_tax_compensation_amount: opt(num),
+  base_discount_tax_compensation_amount: opt(num),
   weight: opt(num),
   row_weight: opt(num),
   created_at: opt(dateTime),
@@ -178,6 +181,7 @@ const totals = [
   "total_canceled",
   "total_refunded",
   "discount_tax_compensation_amount",
+  "shipping_discount_tax_compensation_amount",
 ] as const;
 
 type TotalKey = (typeof totals)[number] | `base_${(typeof totals)[number]}` | "base_grand_total";

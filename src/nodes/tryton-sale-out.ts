@@ -9,6 +9,7 @@ export interface SaleOutDef extends NodeDef, RetryDef {
   tryton: string;
   shippingProduct: string;
   discountProduct: string;
+  roundingProduct?: string;
   /** JSON: Magento tax percent → Tryton tax ids. */
   taxMap: string;
   bundle: "parent" | "children";
@@ -28,6 +29,7 @@ export function importSettings(def: Partial<SaleOutDef>): ImportSettings {
   return {
     shippingProduct: text(def.shippingProduct) || undefined,
     discountProduct: text(def.discountProduct) || undefined,
+    roundingProduct: text(def.roundingProduct) || undefined,
     taxMap: text(def.taxMap),
     bundle: def.bundle === "children" ? "children" : "parent",
     referencePrefix: typeof def.referencePrefix === "string" ? def.referencePrefix : "",

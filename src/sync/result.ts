@@ -24,6 +24,8 @@ export interface SyncResult {
   targetId?: string | number;
   url?: string;
   state?: string;
+  /** How the target's amounts were made to equal Magento's, when not by the plain mapping (docs/money.md). */
+  adjustments?: string[];
   error?: SyncError;
 }
 

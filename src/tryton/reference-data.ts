@@ -5,6 +5,8 @@
  * the country in Tryton and re-run), except subdivisions, which are optional.
  */
 import type { TrytonClient } from "./rpc";
+import type { TrytonSeries } from "./server-profile";
+import { trytonTax, type TaxSetup, type TrytonTax } from "./tax-prediction";
 
 export interface CurrencyInfo {
   id: number;
@@ -23,8 +25,32 @@ export class ReferenceData {
   private readonly countries = new Map<string, number>();
   private readonly subdivisions = new Map<string, number | null>();
   private readonly units = new Map<number, UnitInfo>();
+  private readonly taxes = new Map<number, TrytonTax>();
+  private taxRounding: TaxSetup["rounding"] | undefined;
 
   constructor(private readonly client: TrytonClient) {}
+
+  /**
+   * The account configuration's `tax_rounding` and the taxes a tax map names, read once per
+   * importer (a merchant who changes them redeploys): what `tax-prediction.ts` needs.
+   */
+  async taxSetup(ids: Iterable<number>, series: TrytonSeries): Promise<TaxSetup> {
+    if (!this.taxRounding) {
+      const [config] = await this.client.read("account.configuration", [1], ["tax_rounding"]);
+      this.taxRounding = config?.tax_rounding === "line" ? "line" : "document";
+    }
+    const missing = [...new Set(ids)].filter((id) => !this.taxes.has(id));
+    if (missing.length) {
+      const today = new Date().toISOString().slice(0, 10);
+      const rows = await this.client.searchRead(
+        "account.tax",
+        [["id", "in", missing]],
+        ["type", "rate", "amount", "childs", "update_unit_price", "start_date", "end_date"],
+      );
+      for (const r of rows) this.taxes.set(r.id, trytonTax(r, today));
+    }
+    return { rounding: this.taxRounding, series, taxes: this.taxes };
+  }
 
   /** Currency by ISO code (upper case); missing codes are absent from the result. */
   async currenciesFor(codes: Iterable<string>): Promise<Map<string, CurrencyInfo>> {

@@ -21,7 +21,8 @@ import { applyRetry, defaultRetryPolicy, isRetryableError, type RetryPolicy } fr
 import { redact, registerSecret } from "../sync/secrets";
 import { decodeValue, encodeValue } from "./values";
 
-export { date, datetime, decimal, decodeValue, encodeValue, plainDecimal } from "./values";
+export { date, datetime, decimal, decodeValue, encodeValue } from "./values";
+export { plainDecimal } from "../sync/amounts";
 export type { TrytonDate, TrytonDateTime, TrytonDecimal } from "./values";
 
 export type TrytonContext = Record<string, unknown>;

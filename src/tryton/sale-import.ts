@@ -5,14 +5,16 @@
  * is ~4.5× faster than 100 calls):
  *  1. validate and map every order (`sale-mapping.ts`); bad data fails that order only;
  *  2. one `search_read` of existing sales by the Magento id marker;
- *  3. for orders to create or rewrite: currencies, parties + addresses, products (one
+ *  3. for orders to create or rewrite: currencies, the tax setup (first page only) and each
+ *     sale's foreseen total, parties + addresses, products (one
  *     search each, one create per model, `party-match.ts`, `product-match.ts`);
  *  4. one `create` of all new sales with their lines, one `write` of all changed ones;
  *  5. one `search_read` of the written sales by their markers: another runtime's duplicate
  *     is found (the oldest sale stays), and the state and — for sales this import takes to
  *     quotation or beyond — `total_amount` are read in the same call. A total that differs
- *     from Magento's `grand_total` beyond rounding is a `mismatch`, and such a sale is not
- *     confirmed (by default). Sales that stay in draft are not checked: their total is
+ *     from Magento's `grand_total` at all is a `mismatch`, and such a sale is not confirmed
+ *     (by default). Differences that are only tax rounding were made up before writing, by
+ *     an explicit rounding line (step 3, `reconcileTotal`, docs/money.md). Sales that stay in draft are not checked: their total is
  *     not final, Tryton recomputes the taxes on every read of it (a fifth of an import's
  *     time), and the check runs when a later import moves the sale on, before it confirms;
  *  6. workflow rounds towards the state-map target: `quote`/`draft`/`cancel` for all
@@ -30,7 +32,7 @@
  */
 import { validateOrder, orderIdentity, type MagentoOrder } from "../magento/schema";
 import type { SyncError, SyncResult } from "../sync/result";
-import { abs, amount, amountText, decimalPlaces } from "./amounts";
+import { abs, amount, amountText, decimalPlaces } from "../sync/amounts";
 import { createEach, isRecordError, pressEach, writeEach } from "./batch";
 import { PartyMatcher, type PartyIds } from "./party-match";
 import { ProductMatcher, type ProductSettings } from "./product-match";
@@ -46,6 +48,7 @@ import {
   markerPattern,
   parseMarker,
   quantityFits,
+  reconcileTotal,
   saleHeader,
   saleValues,
   taxMapFrom,
@@ -181,6 +184,10 @@ interface Work {
   action?: "created" | "updated" | "unchanged" | "skipped";
   touched?: boolean;
   mismatch?: SyncError;
+  /** Why Tryton's total cannot equal grand_total, when known before writing (`reconcileTotal`). */
+  amountProblem?: string;
+  /** The tax rounding line's amount, when one was added. */
+  rounding?: string;
   error?: SyncError;
   finished?: boolean;
   /** For content rewrites: the lines to drop. */
@@ -578,6 +585,10 @@ class PageImport {
       }
     }
 
+    await this.reconcileTotals(
+      work.filter((w) => !w.error),
+      currencies,
+    );
     const settings = await this.tools.productSettings();
     const products = await this.resolveProducts(
       work.filter((w) => !w.error),
@@ -599,6 +610,21 @@ class PageImport {
     const created = work.filter((w) => !w.error && w.action === "created");
     await this.createSales(created);
     await this.updateSales(work.filter((w) => !w.error && w.action === "updated"));
+  }
+
+  /** Adds the tax rounding lines (`reconcileTotal`), before products are resolved. */
+  private async reconcileTotals(work: Work[], currencies: Map<string, CurrencyInfo>): Promise<void> {
+    if (work.length === 0) return;
+    const profile = await serverProfile(this.client);
+    const ids = work.flatMap((w) => w.draft!.lines.flatMap((l) => l.taxes));
+    const setup = await this.tools.reference.taxSetup(ids, profile.series);
+    for (const w of work) {
+      const step = amount((currencies.get(w.draft!.currencyCode) as CurrencyInfo).rounding);
+      const reconciled = reconcileTotal(w.draft!, setup, step, this.opts);
+      w.draft = reconciled.draft;
+      if (reconciled.rounding) w.rounding = reconciled.rounding;
+      if (reconciled.problem) w.amountProblem = reconciled.problem;
+    }
   }
 
   private async resolveProducts(
@@ -743,24 +769,20 @@ class PageImport {
   private async checkTotals(): Promise<void> {
     const checked = this.live().filter((w) => w.saleId && w.total !== undefined && checksTotal(w.target));
     if (checked.length === 0) return;
-    const currencies = await this.tools.reference.currenciesFor(checked.map((w) => w.draft!.currencyCode));
     for (const w of checked) {
       const total = w.total!;
-      const rounding = currencies.get(w.draft!.currencyCode)?.rounding ?? "0.01";
-      const diff = abs(amount(total) - amount(w.draft!.grandTotal));
-      // Beyond rounding: Tryton and Magento may round tax per line differently, one unit per taxed line.
-      const taxed = Math.max(1, w.draft!.lines.filter((l) => l.taxes.length).length);
-      if (diff > amount(rounding) * BigInt(taxed)) {
-        const held = this.opts.mismatch === "hold";
-        w.mismatch = {
-          code: "mismatch",
-          field: "grand_total",
-          message:
-            `${orderText(w)}: Tryton sale ${w.saleId} totals ${total}, Magento grand_total is ${w.draft!.grandTotal} ` +
-            `(difference ${amountText(diff)})` +
-            (held ? "; the sale is not confirmed until the difference is resolved." : "."),
-        };
-      }
+      const difference = amount(total) - amount(w.draft!.grandTotal);
+      if (difference === 0n) continue;
+      const held = this.opts.mismatch === "hold";
+      w.mismatch = {
+        code: "mismatch",
+        field: "grand_total",
+        message:
+          `${orderText(w)}: Tryton sale ${w.saleId} totals ${total}, Magento grand_total is ${w.draft!.grandTotal} ` +
+          `(difference ${amountText(abs(difference))})` +
+          (w.amountProblem ? `: ${w.amountProblem}` : "") +
+          (held ? "; the sale is not confirmed until the difference is resolved." : "."),
+      };
     }
   }
 
@@ -919,6 +941,23 @@ class PageImport {
     if (source.error) return { ...base, action: "failed", ...sale, error: source.error };
     let action = source.action ?? "skipped";
     if (action === "unchanged" && source.touched) action = "updated";
-    return { ...base, action, ...sale, ...(source.mismatch ? { error: source.mismatch } : {}) };
+    const adjustments = adjustmentsOf(source);
+    return {
+      ...base,
+      action,
+      ...sale,
+      ...(adjustments.length ? { adjustments } : {}),
+      ...(source.mismatch ? { error: source.mismatch } : {}),
+    };
   }
+}
+
+/** What the result says about amounts read or added beyond the plain mapping (docs/money.md). */
+function adjustmentsOf(w: Work): string[] {
+  const reading = w.draft?.reading;
+  if (!reading) return [];
+  return [
+    ...reading.items.map((r) => `read ${r}`),
+    ...(w.rounding ? [`tax rounding line ${w.rounding}`] : []),
+  ];
 }

@@ -21,13 +21,19 @@
 import { createHash } from "node:crypto";
 
 import {
-  lineItems,
   shippingAddress,
   shippingMethod,
   type MagentoAddress,
   type MagentoOrder,
   type OrderLine,
 } from "../magento/schema";
+import {
+  minorUnitStep,
+  orderAmounts,
+  type ItemAmounts,
+  type OrderAmounts,
+  type TaxRounding,
+} from "../magento/order-amounts";
 import type { SyncError } from "../sync/result";
 import {
   abs,
@@ -40,7 +46,8 @@ import {
   sum,
   times,
   type Amount,
-} from "./amounts";
+} from "../sync/amounts";
+import { predictTotal, type TaxSetup, type TrytonTax } from "./tax-prediction";
 import { date, decimal } from "./values";
 
 /** Tryton 6.0 `price_digits` (16, 4): `unit_price` and `list_price` take at most 4 decimals (reference trap 3). */
@@ -66,6 +73,8 @@ export interface MappingOptions {
   shippingProduct: string;
   /** Product code of the discount lines (created as a service when missing). */
   discountProduct: string;
+  /** Product code of the tax rounding line (created as a service when missing; docs/money.md). */
+  roundingProduct: string;
   /** Type of products created for Magento SKUs; `auto`: virtual/downloadable → service, else goods. */
   productType: "auto" | ProductType;
 }
@@ -77,6 +86,7 @@ export const defaultMappingOptions: Readonly<MappingOptions> = Object.freeze({
   taxMap: [],
   shippingProduct: "SHIPPING",
   discountProduct: "DISCOUNT",
+  roundingProduct: "ROUNDING",
   productType: "auto",
 });
 
@@ -104,7 +114,7 @@ export interface AddressDraft {
 }
 
 export interface LineDraft {
-  kind: "item" | "shipping" | "discount";
+  kind: "item" | "shipping" | "discount" | "rounding";
   productCode: string;
   productName: string;
   productType: ProductType;
@@ -112,6 +122,8 @@ export interface LineDraft {
   quantity: number;
   unitPrice: string;
   taxes: number[];
+  /** The Magento tax percent the taxes were mapped from (tax map key), when taxed. */
+  taxPercent?: string;
   /** Magento field the quantity came from (`items.3.qty_ordered`), for errors. */
   quantityField: string;
   /** Magento field naming the product (`items.3.sku`), for errors. */
@@ -131,8 +143,19 @@ export interface SaleDraft {
   invoiceAddress: AddressDraft;
   shipmentAddress: AddressDraft;
   lines: LineDraft[];
+  /** How the order's amounts were read (`src/magento/order-amounts.ts`). */
+  reading: AmountReading;
   /** Digest of the Magento content the sale is built from (not of the options). */
   contentHash: string;
+}
+
+export interface AmountReading {
+  /** Items not read as price × quantity, e.g. `items.2: row total`. */
+  items: string[];
+  taxAfterDiscount: boolean;
+  taxRounding?: TaxRounding;
+  /** Why Magento's own amounts do not add up, when they do not. */
+  unbalanced?: string;
 }
 
 export type MappingResult = { ok: true; draft: SaleDraft } | { ok: false; error: SyncError };
@@ -260,7 +283,8 @@ function buildDraft(order: MagentoOrder, options: MappingOptions): SaleDraft {
     ? addressDraft(order, shipping, "extension_attributes.shipping_assignments.0.shipping.address")
     : invoiceAddress;
 
-  const lines = saleLines(order, options);
+  const amounts = orderAmounts(order, { bundle: options.bundle, step: minorUnitStep(currencyCode) });
+  const lines = saleLines(order, amounts, options);
   return {
     orderId: order.entity_id,
     incrementId: order.increment_id,
@@ -279,6 +303,12 @@ function buildDraft(order: MagentoOrder, options: MappingOptions): SaleDraft {
     invoiceAddress,
     shipmentAddress,
     lines,
+    reading: {
+      items: amounts.readings,
+      taxAfterDiscount: amounts.taxAfterDiscount,
+      ...(amounts.taxRounding ? { taxRounding: amounts.taxRounding } : {}),
+      ...(amounts.unbalanced ? { unbalanced: amounts.unbalanced } : {}),
+    },
     contentHash: contentHash(order),
   };
 }
@@ -381,21 +411,6 @@ function taxesFor(order: MagentoOrder, percent: number | undefined, field: strin
   return { key: amountText(wanted), taxes: rate.taxes };
 }
 
-/**
- * The unit price, unless it does not reproduce Magento's row total: a bundle parent's
- * price is its row total divided by the quantity, rounded to the currency (33.33 × 3 ≠
- * 100.00). Then the row total over the quantity with Tryton's 4 decimals is closer.
- */
-function unitPriceOf(line: OrderLine, price: string): string {
-  if (!line.qty) return price;
-  const qty = amount(line.qty);
-  const row = amount(line.rowTotal);
-  const given = amount(price);
-  if (times(given, qty) === row) return price;
-  const spread = divide(row, qty, PRICE_DECIMALS);
-  return abs(times(spread, qty) - row) < abs(times(given, qty) - row) ? amountText(spread) : price;
-}
-
 function productTypeOf(line: OrderLine, option: MappingOptions["productType"]): ProductType {
   if (option !== "auto") return option;
   return line.isVirtual || line.productType === "virtual" || line.productType === "downloadable"
@@ -403,18 +418,25 @@ function productTypeOf(line: OrderLine, option: MappingOptions["productType"]): 
     : "goods";
 }
 
-function saleLines(order: MagentoOrder, options: MappingOptions): LineDraft[] {
+/**
+ * The unit price that reproduces the item's amount: Magento's price, unless the amount was
+ * read from the row (a bundle parent: 100.00 for 3 is 33.3333 with Tryton's 4 decimals).
+ */
+function unitPriceOf(order: MagentoOrder, it: ItemAmounts, field: string): string {
+  const price = checkPrice(order, it.line.price, field, `the price of ${it.line.sku}`);
+  if (it.reading !== "row_total" || !it.line.qty) return price;
+  return amountText(divide(it.gross, amount(it.line.qty), PRICE_DECIMALS));
+}
+
+function saleLines(order: MagentoOrder, amounts: OrderAmounts, options: MappingOptions): LineDraft[] {
   const index = new Map(order.items.map((item, i) => [item, i]));
   const lines: LineDraft[] = [];
   const discountsByTax = new Map<string, { taxes: number[]; total: Amount }>();
   const itemRates = new Set<string>();
 
-  for (const line of lineItems(order, { bundle: options.bundle })) {
-    const i = index.get(line.item) ?? order.items.findIndex((it) => it.item_id === line.itemId);
-    const price = unitPriceOf(
-      line,
-      checkPrice(order, line.price, `items.${i}.price`, `the price of ${line.sku}`),
-    );
+  for (const it of amounts.items) {
+    const line = it.line;
+    const i = index.get(line.item) ?? order.items.findIndex((row) => row.item_id === line.itemId);
     const tax = taxesFor(order, line.taxPercent, `items.${i}.tax_percent`, options.taxMap);
     if (tax.key) itemRates.add(tax.key);
     lines.push({
@@ -424,20 +446,25 @@ function saleLines(order: MagentoOrder, options: MappingOptions): LineDraft[] {
       productType: productTypeOf(line, options.productType),
       description: line.name.trim() || line.sku.trim(),
       quantity: line.qty,
-      unitPrice: price,
+      unitPrice: unitPriceOf(order, it, `items.${i}.price`),
       taxes: tax.taxes,
+      ...(tax.key ? { taxPercent: tax.key } : {}),
       quantityField: `items.${i}.qty_ordered`,
       skuField: `items.${i}.sku`,
     });
-    if (line.discountAmount) {
-      const group = discountsByTax.get(tax.key) ?? { taxes: tax.taxes, total: 0n };
-      group.total += amount(line.discountAmount);
-      discountsByTax.set(tax.key, group);
+    if (it.discount !== 0n) {
+      // Tax before discount: the discount lowers the price, not the tax.
+      const key = amounts.taxAfterDiscount ? tax.key : "";
+      const taxes = amounts.taxAfterDiscount ? tax.taxes : [];
+      const group = discountsByTax.get(key) ?? { taxes, total: 0n };
+      group.total += it.discount;
+      discountsByTax.set(key, group);
     }
   }
 
   const shippingAmount = order.shipping_amount ?? 0;
-  const shippingTaxes = shippingTaxesOf(order, options.taxMap, itemRates);
+  const shippingTax = shippingTaxesOf(order, options.taxMap, itemRates);
+  const shippingTaxes = shippingTax.taxes;
   const method = shippingMethod(order);
   if (shippingAmount !== 0 || method) {
     const price = checkPrice(order, shippingAmount, "shipping_amount", "the shipping amount");
@@ -450,25 +477,25 @@ function saleLines(order: MagentoOrder, options: MappingOptions): LineDraft[] {
       quantity: 1,
       unitPrice: price,
       taxes: shippingTaxes,
+      ...(shippingTax.key ? { taxPercent: shippingTax.key } : {}),
       quantityField: "shipping_amount",
       skuField: "shipping_amount",
     });
   }
 
-  const orderDiscount = order.discount_amount ?? 0;
-  if (orderDiscount !== 0) {
-    checkPrice(order, orderDiscount, "discount_amount", "the discount");
-    const total = abs(amount(orderDiscount));
+  if (amounts.discount !== 0n) {
+    checkPrice(order, order.discount_amount ?? 0, "discount_amount", "the discount");
     const title = (order.discount_description ?? "").trim() || (order.coupon_code ?? "").trim();
     const describe = (suffix: string) => `Discount${title ? ` (${title})` : ""}${suffix}`;
     const groups = [...discountsByTax.entries()].filter(([, g]) => g.total !== 0n);
     for (const [key, group] of groups) {
-      lines.push(discountLine(options, describe(key ? ` · tax ${key}%` : ""), group.total, group.taxes));
+      lines.push(discountLine(options, describe(key ? ` · tax ${key}%` : ""), group.total, group.taxes, key));
     }
     // What the items do not explain (e.g. a shipping discount) is taxed like shipping.
-    const rest = total - sum(groups.map(([, g]) => g.total));
+    const rest = amounts.discount - sum(groups.map(([, g]) => g.total));
+    const [restTaxes, restKey] = amounts.taxAfterDiscount ? [shippingTaxes, shippingTax.key] : [[], ""];
     if (rest !== 0n)
-      lines.push(discountLine(options, describe(groups.length ? " · other" : ""), rest, shippingTaxes));
+      lines.push(discountLine(options, describe(groups.length ? " · other" : ""), rest, restTaxes, restKey));
   }
   return lines;
 }
@@ -478,6 +505,7 @@ function discountLine(
   description: string,
   total: Amount,
   taxes: number[],
+  taxPercent: string,
 ): LineDraft {
   return {
     kind: "discount",
@@ -488,24 +516,28 @@ function discountLine(
     quantity: 1,
     unitPrice: amountText(-total),
     taxes,
+    ...(taxPercent ? { taxPercent } : {}),
     quantityField: "discount_amount",
     skuField: "discount_amount",
   };
 }
 
-/** Magento gives no shipping tax rate: take the mapped rate that reproduces `shipping_tax_amount`. */
-function shippingTaxesOf(order: MagentoOrder, map: TaxMap, itemRates: Set<string>): number[] {
+/**
+ * Magento gives no shipping tax rate: take the mapped rate that reproduces
+ * `shipping_tax_amount` to within one unit of the currency (an identification, not a total check).
+ */
+function shippingTaxesOf(order: MagentoOrder, map: TaxMap, itemRates: Set<string>) {
   const taxAmount = order.shipping_tax_amount ?? 0;
   const base = order.shipping_amount ?? 0;
-  if (!taxAmount || !base) return [];
+  if (!taxAmount || !base) return { key: "", taxes: [] as number[] };
   const wanted = amount(taxAmount);
-  const cent = amount("0.01");
+  const step = minorUnitStep(order.order_currency_code);
   const candidates = [...map].sort(
     (a, b) => Number(itemRates.has(amountText(b.percent))) - Number(itemRates.has(amountText(a.percent))),
   );
   for (const rate of candidates) {
-    const computed = roundTo(times(amount(base), rate.percent) / 100n, cent);
-    if (abs(computed - wanted) <= cent) return rate.taxes;
+    const computed = roundTo(times(amount(base), rate.percent) / 100n, step);
+    if (abs(computed - wanted) <= step) return { key: amountText(rate.percent), taxes: rate.taxes };
   }
   throw new MappingError(
     "unmapped_tax",
@@ -630,4 +662,84 @@ export function saleValues(draft: SaleDraft, resolved: ResolvedSale): Record<str
 /** Whether a quantity fits a unit's digits (`u` has 0: 1.5 is refused by Tryton). */
 export function quantityFits(quantity: number, unitDigits: number): boolean {
   return decimalPlaces(quantity) <= unitDigits;
+}
+
+// ---------------------------------------------------------------------------------
+// Total: what Tryton will compute against Magento's grand_total (docs/money.md)
+// ---------------------------------------------------------------------------------
+
+export interface Reconciled {
+  draft: SaleDraft;
+  /** The rounding line's amount, when one was added. */
+  rounding?: string;
+  /** Why the total cannot be made equal, to name in a `mismatch`. */
+  problem?: string;
+}
+
+/**
+ * The draft with, when Tryton's total would differ from `grand_total` only by how the two
+ * round tax, an explicit rounding line (untaxed, on `roundingProduct`) for the difference.
+ * "Only by rounding": every mapped Tryton tax has Magento's rate, and the difference is no
+ * larger than half a currency unit per amount either side rounds (each unit of quantity, when
+ * the shop rounds per unit, each line, each tax). Anything else is left for the total check.
+ */
+export function reconcileTotal(
+  draft: SaleDraft,
+  setup: TaxSetup,
+  step: Amount,
+  options: MappingOptions,
+): Reconciled {
+  if (draft.reading.unbalanced) return { draft, problem: draft.reading.unbalanced };
+  const rateProblem = rateDifference(draft, setup);
+  if (rateProblem) return { draft, problem: rateProblem };
+  const priced = draft.lines.map((l) => ({
+    taxes: l.taxes,
+    unitPrice: amount(l.unitPrice),
+    quantity: amount(l.quantity),
+  }));
+  const predicted = predictTotal(priced, setup, step);
+  if (!predicted.ok)
+    return { draft, problem: `OrderBridge cannot foresee Tryton's total: ${predicted.reason}` };
+  const difference = amount(draft.grandTotal) - predicted.total;
+  if (difference === 0n) return { draft };
+  const events = draft.lines.reduce((n, l) => n + Math.max(1, Math.ceil(l.quantity)) + l.taxes.length, 1);
+  if (abs(difference) * 2n > step * BigInt(events)) {
+    return {
+      draft,
+      problem:
+        `Tryton would total ${amountText(predicted.total)} (tax ${amountText(predicted.tax)}), ` +
+        `${amountText(abs(difference))} ${difference > 0n ? "less" : "more"} than grand_total: more than tax rounding explains`,
+    };
+  }
+  const text = amountText(difference);
+  const line: LineDraft = {
+    kind: "rounding",
+    productCode: options.roundingProduct,
+    productName: "Rounding",
+    productType: "service",
+    description: `Tax rounding (Magento ${draft.reading.taxRounding ? `per ${draft.reading.taxRounding}` : "rounding"}, Tryton per ${setup.rounding})`,
+    quantity: 1,
+    unitPrice: text,
+    taxes: [],
+    quantityField: "grand_total",
+    skuField: "grand_total",
+  };
+  return { draft: { ...draft, lines: [...draft.lines, line] }, rounding: text };
+}
+
+/** A mapped Tryton tax whose rate is not Magento's: no rounding line can make up for it. */
+function rateDifference(draft: SaleDraft, setup: TaxSetup): string | undefined {
+  for (const line of draft.lines) {
+    if (!line.taxPercent || line.taxes.length === 0) continue;
+    const taxes = line.taxes.map((id) => setup.taxes.get(id));
+    if (taxes.some((t) => !t || t.type !== "percentage")) continue;
+    const rate = sum(taxes.map((t) => (t as TrytonTax).rate)) * 100n;
+    if (rate !== amount(line.taxPercent)) {
+      return (
+        `Magento's tax rate ${line.taxPercent}% is mapped to Tryton tax ${line.taxes.join(", ")} ` +
+        `of ${amountText(rate)}%; correct the tax map`
+      );
+    }
+  }
+  return undefined;
 }

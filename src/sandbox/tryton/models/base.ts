@@ -509,6 +509,7 @@ const tax = defineModel({
     ),
     update_unit_price: boolean("Update Unit Price"),
     parent: many2one("account.tax", "Parent", { ondelete: "CASCADE" }),
+    childs: one2many("account.tax", "parent", "Children"),
     sequence: integer("Sequence"),
     company: many2one("company.company", "Company", { required: true, default: companyDefault }),
     invoice_account: many2one("account.account", "Invoice Account", {

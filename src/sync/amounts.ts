@@ -1,10 +1,9 @@
 /**
- * Exact decimal amounts for the sale import: Magento sends money and quantities as JSON
- * numbers, Tryton wants Numeric values as decimal text (`src/tryton/values.ts`), and the
- * totals check must not pick up binary floating-point noise. An amount is a bigint
- * scaled by 10^SCALE.
+ * Exact decimal amounts: Magento sends money and quantities as JSON numbers, Tryton wants
+ * Numeric values as decimal text (`src/tryton/values.ts`), Salesforce stores currency fields
+ * at a fixed scale, and totals must compare without binary floating-point noise. An amount
+ * is a bigint scaled by 10^SCALE.
  */
-import { plainDecimal } from "./values";
 
 const SCALE = 12;
 const ONE = 10n ** BigInt(SCALE);
@@ -76,6 +75,22 @@ export function roundTo(value: Amount, step: Amount): Amount {
   return negative ? -rounded : rounded;
 }
 
+/**
+ * Round half to even to a multiple of `step` — Python's `ROUND_HALF_EVEN`, which Tryton's
+ * `currency.round` uses for line amounts and taxes (docs/money.md).
+ */
+export function roundHalfEven(value: Amount, step: Amount): Amount {
+  if (step <= 0n) return value;
+  const negative = value < 0n;
+  const a = negative ? -value : value;
+  const whole = a / step;
+  const rest = a - whole * step;
+  const twice = rest * 2n;
+  const up = twice > step || (twice === step && whole % 2n === 1n);
+  const rounded = (up ? whole + 1n : whole) * step;
+  return negative ? -rounded : rounded;
+}
+
 /** `a / b` rounded half away from zero to `decimals` places. */
 export function divide(a: Amount, b: Amount, decimals: number): Amount {
   if (b === 0n) throw new RangeError("division by zero");
@@ -85,4 +100,22 @@ export function divide(a: Amount, b: Amount, decimals: number): Amount {
   const scaled = (x * ONE) / y;
   const rounded = ((scaled + step / 2n) / step) * step;
   return negative ? -rounded : rounded;
+}
+
+/** `1.5E+2` → `150`, `-1E-3` → `-0.001`; plain text is returned unchanged (trailing zeros kept). */
+export function plainDecimal(text: string): string {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?[eE]([+-]?\d+)$/.exec(text);
+  if (!m) return text.startsWith("+") ? text.slice(1) : text;
+  const sign = m[1] === "-" ? "-" : "";
+  const intPart = m[2] ?? "";
+  const fracPart = m[3] ?? "";
+  const exp = Number(m[4]);
+  const digits = intPart + fracPart;
+  const point = intPart.length + exp;
+  let out: string;
+  if (point <= 0) out = "0." + "0".repeat(-point) + digits;
+  else if (point >= digits.length) out = digits + "0".repeat(point - digits.length);
+  else out = digits.slice(0, point) + "." + digits.slice(point);
+  out = out.replace(/^0+(?=\d)/, "");
+  return sign + out;
 }

@@ -1,0 +1,197 @@
+/**
+ * What a Magento order's amounts say, read so that they add up to `grand_total` exactly —
+ * the one reading both targets build their lines from (docs/money.md).
+ *
+ * Magento's order carries each amount twice over (unit and row, with and without tax, item
+ * and order discounts); real shops' orders do not all fill them the same way. Each item's
+ * amount before discount is read from `price × qty_ordered` unless the row says otherwise:
+ * - `row_total`: a bundle parent's price is its row total ÷ quantity, rounded, so the row
+ *   total is the amount (33.33 × 3 ≠ 100.00);
+ * - `row_total already net of discount`: the row total is `price × qty − discount_amount`
+ *   while the order still carries the discount in `discount_amount`; the row is read from the
+ *   price, so the discount is counted once.
+ * The reading is kept only if the order balances under it:
+ *   Σ items − discount (excl. tax) + shipping + tax = grand_total,
+ * where a discount taken from prices including tax holds the tax Magento reports as
+ * `discount_tax_compensation_amount` (and `shipping_discount_tax_compensation_amount`).
+ */
+import { abs, amount, amountText, roundTo, sum, times, type Amount } from "../sync/amounts";
+import { lineItems, type LineItemOptions, type MagentoOrder, type OrderLine } from "./schema";
+
+export type ItemReading = "price" | "row_total" | "row_total_net_of_discount";
+
+export interface ItemAmounts {
+  line: OrderLine;
+  reading: ItemReading;
+  /** The quantity's amount before discount, excluding tax. */
+  gross: Amount;
+  /** The item's discount excluding tax, positive. */
+  discount: Amount;
+  taxPercent: Amount;
+  /** Magento's tax on the row. */
+  tax: Amount;
+}
+
+/** How the shop rounds tax (Magento's "Tax Calculation Method Based On"), as its amounts show it. */
+export type TaxRounding = "unit" | "row" | "total";
+
+export interface OrderAmounts {
+  items: ItemAmounts[];
+  /** Shipping excluding tax. */
+  shipping: Amount;
+  shippingTax: Amount;
+  /** The whole order's discount excluding tax, positive (items' and what they do not explain). */
+  discount: Amount;
+  tax: Amount;
+  grandTotal: Amount;
+  /** Whether tax was taken after the discount ("Apply Customer Tax: After Discount"). */
+  taxAfterDiscount: boolean;
+  /** Undefined when the order's amounts do not tell (no tax, or no rule reproduces them). */
+  taxRounding?: TaxRounding;
+  /** Items not read as `price × qty_ordered`, e.g. `items.2: row_total`. */
+  readings: string[];
+  /** Why Magento's own amounts do not add up to `grand_total`, under any reading. */
+  unbalanced?: string;
+}
+
+export interface AmountOptions extends LineItemOptions {
+  /** The currency's smallest amount as Magento rounds it (`0.01`; `1` for JPY). */
+  step?: Amount;
+}
+
+export function orderAmounts(order: MagentoOrder, options: AmountOptions = {}): OrderAmounts {
+  const step = options.step ?? amount("0.01");
+  const index = new Map(order.items.map((item, i) => [item, i]));
+  const lines = lineItems(order, options);
+  const chosen = lines.map((line) => readItem(line, itemReading(line)));
+  const totals = orderTotals(order);
+  const candidates: ItemAmounts[][] = [
+    chosen,
+    lines.map((line) => readItem(line, "price")),
+    lines.map((line) => readItem(line, "row_total")),
+  ];
+  const items = candidates.find((c) => balance(c, totals) === 0n) ?? chosen;
+  const gap = balance(items, totals);
+  const taxAfterDiscount = tookTaxAfterDiscount(items);
+  return {
+    items,
+    shipping: totals.shipping,
+    shippingTax: totals.shippingTax,
+    discount: totals.discount,
+    tax: totals.tax,
+    grandTotal: totals.grandTotal,
+    taxAfterDiscount,
+    taxRounding: taxRoundingOf(items, taxAfterDiscount, step),
+    readings: items
+      .filter((it) => it.reading !== "price")
+      .map((it) => `items.${index.get(it.line.item) ?? "?"}: ${it.reading.replaceAll("_", " ")}`),
+    ...(gap === 0n ? {} : { unbalanced: unbalancedText(items, totals, gap) }),
+  };
+}
+
+/** The reading an item's own fields point to. */
+function itemReading(line: OrderLine): ItemReading {
+  const byPrice = times(amount(line.price), amount(line.qty));
+  const row = amount(line.rowTotal);
+  if (row === byPrice) return "price";
+  const discount = amount(line.discountAmount);
+  if (discount !== 0n && row === byPrice - discount) return "row_total_net_of_discount";
+  return "row_total";
+}
+
+function readItem(line: OrderLine, reading: ItemReading): ItemAmounts {
+  const compensation = amount(line.item.discount_tax_compensation_amount ?? 0);
+  return {
+    line,
+    reading,
+    gross: reading === "row_total" ? amount(line.rowTotal) : times(amount(line.price), amount(line.qty)),
+    discount: amount(line.discountAmount) - compensation,
+    taxPercent: amount(line.taxPercent),
+    tax: amount(line.taxAmount),
+  };
+}
+
+interface OrderTotals {
+  shipping: Amount;
+  shippingTax: Amount;
+  discount: Amount;
+  tax: Amount;
+  grandTotal: Amount;
+}
+
+function orderTotals(order: MagentoOrder): OrderTotals {
+  const items = order.items.filter((it) => it.parent_item_id === undefined);
+  const itemCompensation = sum(items.map((it) => amount(it.discount_tax_compensation_amount ?? 0)));
+  const compensation =
+    order.discount_tax_compensation_amount === undefined
+      ? itemCompensation
+      : amount(order.discount_tax_compensation_amount);
+  const shippingCompensation = amount(order.shipping_discount_tax_compensation_amount ?? 0);
+  // Magento's order compensation holds the items' share; shipping's is reported beside it.
+  const separate = compensation === itemCompensation ? shippingCompensation : 0n;
+  return {
+    shipping: amount(order.shipping_amount ?? 0),
+    shippingTax: amount(order.shipping_tax_amount ?? 0),
+    discount: abs(amount(order.discount_amount ?? 0)) - compensation - separate,
+    tax: amount(order.tax_amount ?? 0),
+    grandTotal: amount(order.grand_total),
+  };
+}
+
+/** grand_total − (items − discount + shipping + tax): 0 when the order adds up. */
+function balance(items: ItemAmounts[], totals: OrderTotals): Amount {
+  const parts = sum(items.map((it) => it.gross)) - totals.discount + totals.shipping + totals.tax;
+  return totals.grandTotal - parts;
+}
+
+function unbalancedText(items: ItemAmounts[], totals: OrderTotals, gap: Amount): string {
+  const t = amountText;
+  return (
+    `Magento's own amounts do not add up: items ${t(sum(items.map((it) => it.gross)))} − discount ` +
+    `${t(totals.discount)} + shipping ${t(totals.shipping)} + tax ${t(totals.tax)} = ` +
+    `${t(totals.grandTotal - gap)}, grand_total is ${t(totals.grandTotal)}`
+  );
+}
+
+const taxOn = (base: Amount, percent: Amount): Amount => times(base, percent) / 100n;
+
+/** The reading of "tax after discount" under which the items' tax is closer to Magento's. */
+function tookTaxAfterDiscount(items: ItemAmounts[]): boolean {
+  const taxed = items.filter((it) => it.taxPercent !== 0n && it.discount !== 0n);
+  if (taxed.length === 0) return true;
+  const reported = sum(taxed.map((it) => it.tax));
+  const after = sum(taxed.map((it) => taxOn(it.gross - it.discount, it.taxPercent)));
+  const before = sum(taxed.map((it) => taxOn(it.gross, it.taxPercent)));
+  return abs(reported - after) <= abs(reported - before);
+}
+
+function taxRoundingOf(items: ItemAmounts[], afterDiscount: boolean, step: Amount): TaxRounding | undefined {
+  const taxed = items.filter((it) => it.taxPercent !== 0n);
+  if (taxed.length === 0) return undefined;
+  const base = (it: ItemAmounts) => (afterDiscount ? it.gross - it.discount : it.gross);
+  if (taxed.every((it) => roundTo(taxOn(base(it), it.taxPercent), step) === it.tax)) return "row";
+  const byRate = new Map<Amount, ItemAmounts[]>();
+  for (const it of taxed) byRate.set(it.taxPercent, [...(byRate.get(it.taxPercent) ?? []), it]);
+  const perTotal = [...byRate].every(
+    ([percent, group]) =>
+      roundTo(taxOn(sum(group.map(base)), percent), step) === sum(group.map((it) => it.tax)),
+  );
+  if (perTotal) return "total";
+  const perUnit = taxed.every((it) => {
+    const unit = roundTo(taxOn(amount(it.line.price), it.taxPercent), step);
+    const qty = amount(it.line.qty);
+    const discountTax = afterDiscount ? roundTo(taxOn(it.discount, it.taxPercent), step) : 0n;
+    return times(unit, qty) - discountTax === it.tax;
+  });
+  return perUnit ? "unit" : undefined;
+}
+
+// ISO 4217 minor units: the currencies with other than 2 decimals.
+const NO_DECIMALS = new Set("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(" "));
+const THREE_DECIMALS = new Set("BHD IQD JOD KWD LYD OMR TND".split(" "));
+
+/** The smallest amount of a currency by ISO 4217 (`JPY` → 1, `BHD` → 0.001, others 0.01). */
+export function minorUnitStep(currencyCode: string): Amount {
+  const code = currencyCode.toUpperCase();
+  return amount(NO_DECIMALS.has(code) ? "1" : THREE_DECIMALS.has(code) ? "0.001" : "0.01");
+}
