@@ -40,7 +40,8 @@ function preRoundedScaled(value: number, places: number): number | undefined {
 
 /** PHP `round($value, $places)` with PHP_ROUND_HALF_UP. */
 export function phpRound(value: number, places = 0): number {
-  if (!Number.isFinite(value) || value === 0) return value;
+  if (value === 0) return 0;
+  if (!Number.isFinite(value)) return value;
   let scaled = preRoundedScaled(value, places);
   if (scaled === undefined) return value;
   const rounded = roundHalfAwayFromZero(scaled);
