@@ -8,8 +8,6 @@
 
 /** Most significant digits a double holds reliably (DBL_DIG). */
 const DOUBLE_DIGITS = 15;
-/** Smallest difference PHP treats as a real change when it re-rounds (ROUND_FUZZ). */
-const ROUND_FUZZ = 1e-9;
 
 function pow10(exponent: number): number {
   return Math.pow(10, Math.abs(exponent));
@@ -42,10 +40,9 @@ function preRoundedScaled(value: number, places: number): number | undefined {
 export function phpRound(value: number, places = 0): number {
   if (value === 0) return 0;
   if (!Number.isFinite(value)) return value;
-  let scaled = preRoundedScaled(value, places);
+  const scaled = preRoundedScaled(value, places);
   if (scaled === undefined) return value;
   const rounded = roundHalfAwayFromZero(scaled);
-  if (Math.abs(scaled - rounded) >= ROUND_FUZZ) scaled = rounded;
-  const result = places > 0 ? scaled / pow10(places) : scaled * pow10(places);
+  const result = places > 0 ? rounded / pow10(places) : rounded * pow10(places);
   return result === 0 ? 0 : result;
 }
