@@ -100,7 +100,7 @@ function itemReading(line: OrderLine): ItemReading {
 }
 
 function readItem(line: OrderLine, reading: ItemReading): ItemAmounts {
-  const compensation = amount(line.item.discount_tax_compensation_amount ?? 0);
+  const compensation = amount(line.discountTaxCompensation);
   return {
     line,
     reading,
@@ -186,12 +186,3 @@ function taxRoundingOf(items: ItemAmounts[], afterDiscount: boolean, step: Amoun
   return perUnit ? "unit" : undefined;
 }
 
-// ISO 4217 minor units: the currencies with other than 2 decimals.
-const NO_DECIMALS = new Set("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(" "));
-const THREE_DECIMALS = new Set("BHD IQD JOD KWD LYD OMR TND".split(" "));
-
-/** The smallest amount of a currency by ISO 4217 (`JPY` → 1, `BHD` → 0.001, others 0.01). */
-export function minorUnitStep(currencyCode: string): Amount {
-  const code = currencyCode.toUpperCase();
-  return amount(NO_DECIMALS.has(code) ? "1" : THREE_DECIMALS.has(code) ? "0.001" : "0.01");
-}

@@ -372,6 +372,8 @@ export interface OrderLine {
   taxAmount: number;
   /** Positive amount, as on Magento items. */
   discountAmount: number;
+  /** The tax inside the discount when the shop discounts prices including tax. */
+  discountTaxCompensation: number;
   isVirtual: boolean;
   /** The bundle this line belongs to, when the line is a bundle child. */
   parentItemId?: number;
@@ -401,9 +403,33 @@ function lineFrom(row: MagentoOrderItem, priceRow: MagentoOrderItem = row): Orde
     taxPercent: priceRow.tax_percent ?? 0,
     taxAmount: priceRow.tax_amount ?? 0,
     discountAmount: Math.abs(priceRow.discount_amount ?? 0),
+    discountTaxCompensation: priceRow.discount_tax_compensation_amount ?? 0,
     isVirtual: (priceRow.is_virtual ?? row.is_virtual ?? 0) === 1,
     ...(row !== priceRow || row.parent_item_id === undefined ? {} : { parentItemId: row.parent_item_id }),
     item: priceRow,
+  };
+}
+
+/**
+ * A dynamic-price bundle sold as one line: Magento prices the parent but keeps tax and discount
+ * on the children (the parent's `tax_percent` is empty or 0), so the line takes the children's rate and
+ * the sums of their tax and discounts. Undefined when the children have different rates: one
+ * line cannot carry two taxes, so the bundle is sold as its children.
+ */
+function bundleLine(parent: MagentoOrderItem, children: MagentoOrderItem[]): OrderLine | undefined {
+  const line = lineFrom(parent);
+  if (parent.tax_percent) return line;
+  const rates = new Set(children.map((c) => c.tax_percent ?? 0));
+  if (rates.size > 1) return undefined;
+  const total = (pick: (c: MagentoOrderItem) => number | undefined) =>
+    Math.round(children.reduce((s, c) => s + Math.abs(pick(c) ?? 0), 0) * 1e4) / 1e4;
+  return {
+    ...line,
+    taxPercent: [...rates][0] ?? 0,
+    taxAmount: parent.tax_amount || total((c) => c.tax_amount),
+    discountAmount: Math.abs(parent.discount_amount ?? 0) || total((c) => c.discount_amount),
+    discountTaxCompensation:
+      parent.discount_tax_compensation_amount || total((c) => c.discount_tax_compensation_amount),
   };
 }
 
@@ -438,10 +464,10 @@ export function lineItems(order: MagentoOrder, opts: LineItemOptions = {}): Orde
       lines.push(lineFrom(item));
     } else if (item.product_type === "configurable") {
       lines.push(lineFrom(children[0], item));
-    } else if (bundleMode === "children") {
-      for (const child of children) lines.push(lineFrom(child));
     } else {
-      lines.push(lineFrom(item));
+      const whole = bundleMode === "parent" ? bundleLine(item, children) : undefined;
+      if (whole) lines.push(whole);
+      else for (const child of children) lines.push(lineFrom(child));
     }
   }
   return lines;

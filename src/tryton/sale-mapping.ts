@@ -28,7 +28,6 @@ import {
   type OrderLine,
 } from "../magento/schema";
 import {
-  minorUnitStep,
   orderAmounts,
   type ItemAmounts,
   type OrderAmounts,
@@ -42,6 +41,7 @@ import {
   decimalPlaces,
   decimalText,
   divide,
+  roundHalfEven,
   roundTo,
   sum,
   times,
@@ -283,7 +283,7 @@ function buildDraft(order: MagentoOrder, options: MappingOptions): SaleDraft {
     ? addressDraft(order, shipping, "extension_attributes.shipping_assignments.0.shipping.address")
     : invoiceAddress;
 
-  const amounts = orderAmounts(order, { bundle: options.bundle, step: minorUnitStep(currencyCode) });
+  const amounts = orderAmounts(order, { bundle: options.bundle, step: MAGENTO_STEP });
   const lines = saleLines(order, amounts, options);
   return {
     orderId: order.entity_id,
@@ -531,13 +531,20 @@ function shippingTaxesOf(order: MagentoOrder, map: TaxMap, itemRates: Set<string
   const base = order.shipping_amount ?? 0;
   if (!taxAmount || !base) return { key: "", taxes: [] as number[] };
   const wanted = amount(taxAmount);
-  const step = minorUnitStep(order.order_currency_code);
+  const step = MAGENTO_STEP;
   const candidates = [...map].sort(
     (a, b) => Number(itemRates.has(amountText(b.percent))) - Number(itemRates.has(amountText(a.percent))),
   );
+  // Taxed after a shipping discount, the base is what is left of the shipping, with the tax the discount held.
+  const discounted =
+    amount(base) -
+    abs(amount(order.shipping_discount_amount ?? 0)) +
+    amount(order.shipping_discount_tax_compensation_amount ?? 0);
   for (const rate of candidates) {
-    const computed = roundTo(times(amount(base), rate.percent) / 100n, step);
-    if (abs(computed - wanted) <= step) return { key: amountText(rate.percent), taxes: rate.taxes };
+    for (const taxable of [amount(base), discounted]) {
+      const computed = roundTo(times(taxable, rate.percent) / 100n, step);
+      if (abs(computed - wanted) <= step) return { key: amountText(rate.percent), taxes: rate.taxes };
+    }
   }
   throw new MappingError(
     "unmapped_tax",
@@ -700,10 +707,16 @@ export function reconcileTotal(
   const predicted = predictTotal(priced, setup, step);
   if (!predicted.ok)
     return { draft, problem: `OrderBridge cannot foresee Tryton's total: ${predicted.reason}` };
-  const difference = amount(draft.grandTotal) - predicted.total;
+  const grandTotal = amount(draft.grandTotal);
+  if (roundHalfEven(grandTotal, step) !== grandTotal) {
+    return {
+      draft,
+      problem: `grand_total ${draft.grandTotal} ${draft.currencyCode} has smaller units than Tryton's currency (rounding ${amountText(step)})`,
+    };
+  }
+  const difference = grandTotal - predicted.total;
   if (difference === 0n) return { draft };
-  const events = draft.lines.reduce((n, l) => n + Math.max(1, Math.ceil(l.quantity)) + l.taxes.length, 1);
-  if (abs(difference) * 2n > step * BigInt(events)) {
+  if (abs(difference) * 2n > roundingReach(draft, step)) {
     return {
       draft,
       problem:
@@ -725,6 +738,21 @@ export function reconcileTotal(
     skuField: "grand_total",
   };
   return { draft: { ...draft, lines: [...draft.lines, line] }, rounding: text };
+}
+
+/** Magento rounds every amount to 2 decimals, whatever the currency (docs/magento-tax-calculation.md). */
+const MAGENTO_STEP = amount("0.01");
+
+/**
+ * Twice the largest difference rounding alone can make: half a Magento unit per amount Magento
+ * rounds (per unit of quantity on taxed lines, as a shop rounding per unit does, and once for
+ * the order), half a Tryton unit per amount Tryton rounds (each line, each tax on it).
+ */
+function roundingReach(draft: SaleDraft, step: Amount): Amount {
+  const taxed = draft.lines.filter((l) => l.taxes.length > 0);
+  const magento = taxed.reduce((n, l) => n + Math.max(1, Math.ceil(Math.abs(l.quantity))), 1);
+  const tryton = draft.lines.reduce((n, l) => n + 1 + l.taxes.length, 0);
+  return MAGENTO_STEP * BigInt(magento) + step * BigInt(tryton);
 }
 
 /** A mapped Tryton tax whose rate is not Magento's: no rounding line can make up for it. */

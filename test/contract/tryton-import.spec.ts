@@ -192,13 +192,13 @@ function assertSalesMatch(view: Awaited<ReturnType<typeof readSales>>, orders: M
     assert.equal(amount(sale.total_amount), amount(order.grand_total), `${label}: total = grand_total`);
     const roundingLine = sale.lines
       .map((id) => view.lines.get(id)!)
-      .find((l) => l.description.startsWith("Tax rounding"));
+      .find((l) => String(l.description).startsWith("Tax rounding"));
     if (roundingLine) roundingGaps += 1;
     const untaxed =
       amount(order.subtotal ?? 0) +
       amount(order.shipping_amount ?? 0) +
       amount(order.discount_amount ?? 0) +
-      (roundingLine ? amount(roundingLine.unit_price) : 0n);
+      (roundingLine ? amount(String(roundingLine.unit_price)) : 0n);
     assert.equal(amount(sale.untaxed_amount), untaxed, `${label}: untaxed = subtotal + shipping + discount`);
 
     // Item lines: Magento's sellable rows (configurable once, bundle as parent), same SKU, quantity and row total.
