@@ -30,7 +30,7 @@
  */
 import { validateOrder, orderIdentity, type MagentoOrder } from "../magento/schema";
 import type { SyncError, SyncResult } from "../sync/result";
-import { abs, amount, amountText, decimalPlaces } from "./amounts";
+import { abs, amount, amountText, decimalPlaces } from "../sync/amounts";
 import { createEach, isRecordError, pressEach, writeEach } from "./batch";
 import { PartyMatcher, type PartyIds } from "./party-match";
 import { ProductMatcher, type ProductSettings } from "./product-match";

@@ -40,7 +40,7 @@ import {
   sum,
   times,
   type Amount,
-} from "./amounts";
+} from "../sync/amounts";
 import { date, decimal } from "./values";
 
 /** Tryton 6.0 `price_digits` (16, 4): `unit_price` and `list_price` take at most 4 decimals (reference trap 3). */

@@ -7,6 +7,9 @@
  * the server as `Decimal('19.98999…')` and fails the field's digits check, and a JS
  * number cannot hold every Numeric anyway.
  */
+import { plainDecimal } from "../sync/amounts";
+
+export { plainDecimal };
 
 export interface TrytonDecimal {
   __class__: "Decimal";
@@ -106,24 +109,6 @@ function assertCalendarDate(year: number, month: number, day: number, raw: unkno
   if (d.getUTCFullYear() !== year || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) {
     throw new TypeError(`not a calendar date: ${JSON.stringify(raw)}`);
   }
-}
-
-/** `1.5E+2` → `150`, `-1E-3` → `-0.001`; plain text is returned unchanged (trailing zeros kept). */
-export function plainDecimal(text: string): string {
-  const m = /^([+-]?)(\d*)(?:\.(\d*))?[eE]([+-]?\d+)$/.exec(text);
-  if (!m) return text.startsWith("+") ? text.slice(1) : text;
-  const sign = m[1] === "-" ? "-" : "";
-  const intPart = m[2] ?? "";
-  const fracPart = m[3] ?? "";
-  const exp = Number(m[4]);
-  const digits = intPart + fracPart;
-  const point = intPart.length + exp;
-  let out: string;
-  if (point <= 0) out = "0." + "0".repeat(-point) + digits;
-  else if (point >= digits.length) out = digits + "0".repeat(point - digits.length);
-  else out = digits.slice(0, point) + "." + digits.slice(point);
-  out = out.replace(/^0+(?=\d)/, "");
-  return sign + out;
 }
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, "0");

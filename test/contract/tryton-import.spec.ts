@@ -15,7 +15,7 @@ import path from "node:path";
 import { lineItems, shippingAddress, validateOrder, type MagentoOrder } from "../../src/magento/schema";
 import { generateOrders } from "../../src/sandbox/magento/seed";
 import { startTrytonSimulator, type TrytonSimulator } from "../../src/sandbox/tryton";
-import { amount, amountText } from "../../src/tryton/amounts";
+import { amount, amountText } from "../../src/sync/amounts";
 import { TrytonError, type TrytonClient, type TrytonRecord } from "../../src/tryton/rpc";
 import { SaleImporter, type ImportSettings, type ImportSummary } from "../../src/tryton/sale-import";
 import { parseMarker } from "../../src/tryton/sale-mapping";

@@ -6,7 +6,7 @@
  */
 import { lineItems, shippingAddress, validateOrder, type MagentoOrder } from "../../src/magento/schema";
 import { settleServerAt } from "./tryton-server";
-import { amount, amountText } from "../../src/tryton/amounts";
+import { amount, amountText } from "../../src/sync/amounts";
 import { type TrytonClient, type TrytonRecord } from "../../src/tryton/rpc";
 import type { ImportSettings } from "../../src/tryton/sale-import";
 import { parseMarker } from "../../src/tryton/sale-mapping";

@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { validateOrder, type MagentoOrder } from "../../src/magento/schema";
 import { generateOrders } from "../../src/sandbox/magento/seed";
-import { amount, amountText, divide } from "../../src/tryton/amounts";
+import { amount, amountText, divide } from "../../src/sync/amounts";
 import {
   commentWithMarker,
   contentHash,
