@@ -388,7 +388,7 @@ export async function checkSetup(conn: Connection, settings: PushSettings): Prom
   } else if (currencyField) {
     warnings.push(
       `The decimal places of this org's currencies could not be read (${errorOf(currencyItem)}): amounts are ` +
-        `written with the ${amountScale} decimal places of the Order Product's Sales Price.`,
+        `written with the ${amountScale} decimal places of the Order Product's Unit Price.`,
     );
   }
   return {
