@@ -9,8 +9,9 @@
  *   page keeps.
  * - The Order total (the sum of UnitPrice × Quantity) must equal Magento's grand total
  *   (DESIGN.md "Totals are exact"): what the rounded lines miss goes on a rounding line,
- *   `<order key>-rounding`. A difference larger than rounding can explain is not rounding: the
- *   order is held (`mismatch`) rather than hidden in that line.
+ *   `<order key>-rounding`. A difference larger than rounding can explain (a Magento total the
+ *   pack does not map, such as store credit) is not rounding and is not hidden in that line: the
+ *   lines are written as they are.
  * - A grand total finer than the org's decimals (BHD 24.585 with 2 decimals) cannot be held at
  *   all: the order is held (`currency_precision`), never rounded silently.
  */
@@ -78,19 +79,7 @@ export function fitLines(
   // Each rounded unit price is off by at most half a step per unit, each fee by half a step; and
   // Magento rounds its row totals from 4-decimal prices.
   const units = sum(wanted.lines.map((l) => abs(amount(l.quantity)))) + amount(wanted.lines.length);
-  if (abs(residual) > times(step, units)) {
-    return {
-      ok: false,
-      error: {
-        code: "mismatch",
-        field: "grand_total",
-        message:
-          `Magento order ${label}: its lines add up to ${amountText(written)} ${currency} and its grand total is ` +
-          `${wanted.total}; the difference ${amountText(residual)} is more than rounding (a total OrderBridge does ` +
-          `not map, such as store credit or a gift card?). It was not written.`,
-      },
-    };
-  }
+  if (abs(residual) > times(step, units)) return { ok: true, lines };
   if (!isMultipleOf(residual, step)) {
     return {
       ok: false,
