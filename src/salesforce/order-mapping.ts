@@ -235,7 +235,12 @@ function customerOf(order: MagentoOrder, settings: PushSettings, codes?: Address
  * An amount of the order in the chosen currency, exact (`base_*` when amounts are in the base
  * currency; `baseField` where Magento's column name differs).
  */
-function pick(order: MagentoOrder, settings: PushSettings, field: string, baseField = `base_${field}`): Amount {
+function pick(
+  order: MagentoOrder,
+  settings: PushSettings,
+  field: string,
+  baseField = `base_${field}`,
+): Amount {
   const o = order as unknown as Record<string, unknown>;
   const value = settings.amounts === "base" ? (o[baseField] ?? o[field]) : o[field];
   return typeof value === "number" ? amount(value) : 0n;

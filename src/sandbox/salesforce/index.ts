@@ -250,8 +250,7 @@ export async function startSalesforceSimulator(
   }));
   if (apps.length === 0) throw new Error("Salesforce simulator: at least one client is needed");
 
-  const decimalPlaces = (code: string): number =>
-    options.currencyDecimals?.[code] ?? MINOR_UNITS[code] ?? 2;
+  const decimalPlaces = (code: string): number => options.currencyDecimals?.[code] ?? MINOR_UNITS[code] ?? 2;
   const standardPricebookId = seedOrg(
     store,
     ids,
