@@ -29,6 +29,7 @@ export interface OrderOutDef extends NodeDef, RetryDef {
   shippingSku: string;
   discountSku: string;
   taxSku: string;
+  roundingSku: string;
   bundle: "parent" | "children";
   amounts: "order" | "base";
   timeZone: string;
@@ -59,6 +60,7 @@ export function pushSettingsOf(def: Partial<OrderOutDef>): PushSettingsInput {
     shippingSku: text(def.shippingSku),
     discountSku: text(def.discountSku),
     taxSku: text(def.taxSku),
+    roundingSku: text(def.roundingSku),
     bundle: def.bundle,
     amounts: def.amounts,
     timeZone: text(def.timeZone),

@@ -8,7 +8,8 @@
  * | Contact (optional) | the same customer key | first/last name, e-mail, phone, billing address; linked to the Account |
  * | Order | `<instance>-<entity_id>` | Start Date (created_at in the chosen time zone), Name `Magento #<increment_id>`, Order Reference Number = increment id, addresses, price book, currency, status |
  * | OrderItem | `<order key>-<item_id>` | one per sellable line (`lineItems`: configurable once with the child's SKU, bundle once or per component): quantity, unit price excl. tax, name |
- * | OrderItem (fees) | `<order key>-shipping` / `-discount` / `-tax` | shipping amount, discount (negative), tax — each a line on its own product (SKUs in the settings), when non-zero |
+ * | OrderItem (fees) | `<order key>-shipping` / `-discount` / `-tax` | shipping amount, discount (negative, less Magento's discount tax compensation), tax — each a line on its own product (SKUs in the settings), when non-zero |
+ * | OrderItem (rounding) | `<order key>-rounding` | what the lines, rounded to the decimals the org holds, miss of `grand_total` (order-amounts.ts) |
  * | Note | title starts with `Magento note <history entity_id>:` | status-history entries with a comment |
  *
  * The content hash covers what is written to the Order and its items (not Account/Contact
@@ -24,9 +25,10 @@ import {
   type MagentoAddress,
   type MagentoOrder,
 } from "../magento/schema";
+import { abs, amount, amountText, sum, type Amount } from "../sync/amounts";
 import type { PushSettings } from "./settings";
 
-export type LineKind = "item" | "shipping" | "discount" | "tax";
+export type LineKind = "item" | "shipping" | "discount" | "tax" | "rounding";
 
 export interface WantedLine {
   key: string;
@@ -35,6 +37,7 @@ export interface WantedLine {
   /** Product name for a new Product2. */
   productName: string;
   quantity: number;
+  /** Magento's amount as `mapOrder` reads it; rounded to what the org holds by `fitLines` (order-amounts.ts). */
   unitPrice: number;
   description: string;
 }
@@ -74,6 +77,11 @@ export interface WantedOrder {
   /** Magento status, for the status map. */
   magentoStatus: string;
   lines: WantedLine[];
+  /**
+   * What the lines add up to in Magento, exact decimal text: `grand_total` less the fees whose
+   * line is switched off (empty SKU). The Salesforce Order total must equal it.
+   */
+  total: string;
   notes: WantedNote[];
 }
 
@@ -105,8 +113,6 @@ export function clip(value: string | undefined, max: number): string | undefined
   if (trimmed === "") return undefined;
   return trimmed.length <= max ? trimmed : `${trimmed.slice(0, max - 1)}…`;
 }
-
-const money = (n: number): number => Math.round(n * 100) / 100;
 
 // Building an Intl.DateTimeFormat costs ~100 µs; one per zone is kept.
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
@@ -225,14 +231,49 @@ function customerOf(order: MagentoOrder, settings: PushSettings, codes?: Address
   return { key, account, contact };
 }
 
-/** Amount of an item or total in the chosen currency (`base_*` when amounts are in the base currency). */
-function pick(order: MagentoOrder, settings: PushSettings, field: string): number {
+/**
+ * An amount of the order in the chosen currency, exact (`base_*` when amounts are in the base
+ * currency; `baseField` where Magento's column name differs).
+ */
+function pick(
+  order: MagentoOrder,
+  settings: PushSettings,
+  field: string,
+  baseField = `base_${field}`,
+): Amount {
   const o = order as unknown as Record<string, unknown>;
-  const value = settings.amounts === "base" ? (o[`base_${field}`] ?? o[field]) : o[field];
-  return typeof value === "number" ? value : 0;
+  const value = settings.amounts === "base" ? (o[baseField] ?? o[field]) : o[field];
+  return typeof value === "number" ? amount(value) : 0n;
 }
 
-function linesOf(order: MagentoOrder, key: string, settings: PushSettings): WantedLine[] {
+/**
+ * Magento's grand total is subtotal + shipping + discount (negative) + tax + the discount tax
+ * compensations: in tax-inclusive catalogs a discount is taken off the price with tax, tax is
+ * then computed on the discounted price, and the tax part of the discount comes back as
+ * `discount_tax_compensation_amount` (items) and `shipping_discount_tax_compensation_amount`.
+ * The discount line carries the discount without that tax part, so the lines add up.
+ */
+function discountOf(order: MagentoOrder, settings: PushSettings): Amount {
+  return (
+    -abs(pick(order, settings, "discount_amount")) +
+    abs(pick(order, settings, "discount_tax_compensation_amount")) +
+    abs(
+      pick(
+        order,
+        settings,
+        "shipping_discount_tax_compensation_amount",
+        // Magento's column name is cut at 64 characters.
+        "base_shipping_discount_tax_compensation_amnt",
+      ),
+    )
+  );
+}
+
+function linesOf(
+  order: MagentoOrder,
+  key: string,
+  settings: PushSettings,
+): { lines: WantedLine[]; total: string } {
   const lines: WantedLine[] = lineItems(order, { bundle: settings.bundle }).map((line) => {
     const price = settings.amounts === "base" ? (line.item.base_price ?? line.price) : line.price;
     const name = line.name || line.sku;
@@ -242,29 +283,34 @@ function linesOf(order: MagentoOrder, key: string, settings: PushSettings): Want
       sku: line.sku,
       productName: clip(name, LENGTH.productName) ?? line.sku,
       quantity: line.qty,
-      unitPrice: money(price),
+      unitPrice: price,
       description: clip(name, LENGTH.lineDescription) ?? line.sku,
     };
   });
-  const fee = (kind: LineKind, sku: string, amount: number, name: string): void => {
-    if (!sku || money(amount) === 0) return;
+  const leftOut: Amount[] = [];
+  const fee = (kind: LineKind, sku: string, value: Amount, name: string): void => {
+    if (value === 0n) return;
+    if (!sku) {
+      leftOut.push(value);
+      return;
+    }
     lines.push({
       key: `${key}-${kind}`,
       kind,
       sku,
       productName: name,
       quantity: 1,
-      unitPrice: money(amount),
+      unitPrice: Number(amountText(value)),
       description: clip(name, LENGTH.lineDescription) as string,
     });
   };
   const shippingName = order.shipping_description ? `Shipping: ${order.shipping_description}` : "Shipping";
   fee("shipping", settings.shippingSku, pick(order, settings, "shipping_amount"), shippingName);
-  const discount = -Math.abs(pick(order, settings, "discount_amount"));
   const discountName = order.discount_description ? `Discount: ${order.discount_description}` : "Discount";
-  fee("discount", settings.discountSku, discount, discountName);
+  fee("discount", settings.discountSku, discountOf(order, settings), discountName);
   fee("tax", settings.taxSku, pick(order, settings, "tax_amount"), "Tax");
-  return lines;
+  const total = pick(order, settings, "grand_total") - sum(leftOut);
+  return { lines, total: amountText(total) };
 }
 
 const NOTE_MARKER = /^Magento note ([A-Za-z0-9]+):/;
@@ -349,7 +395,7 @@ export function mapOrder(
       ...address("Shipping", shipping, codes),
     },
     magentoStatus: order.status,
-    lines: linesOf(order, key, settings),
+    ...linesOf(order, key, settings),
     notes: settings.syncNotes ? notesOf(order) : [],
   };
 }

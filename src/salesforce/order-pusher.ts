@@ -42,6 +42,7 @@ import {
   readError,
   shortLivedLimitError,
 } from "./errors";
+import { decimalsFor, fitLines } from "./order-amounts";
 import {
   contentHash,
   mapOrder,
@@ -338,7 +339,7 @@ export class OrderPusher {
     return work;
   }
 
-  /** Address codes, statuses, currency and hash, once the org's setup is known. */
+  /** Address codes, currency, amounts as the org holds them, statuses and hash, once the org's setup is known. */
   private plan(works: Work[], setup: OrgSetup): void {
     for (const w of works) {
       if (w.result || !w.wanted) continue;
@@ -355,15 +356,22 @@ export class OrderPusher {
         }
         w.wanted = withAddressCodes(w.order, w.wanted, setup.addressCodes);
       }
-      const wanted = w.wanted;
-      if (setup.multiCurrency && !setup.currencies.includes(wanted.currency)) {
+      if (setup.multiCurrency && !setup.currencies.includes(w.wanted.currency)) {
         w.result = this.failedResult(w, {
           code: "currency_inactive",
-          message: `Magento order ${w.label} is in ${wanted.currency}, which is not an active currency of this Salesforce org (${setup.currencies.join(", ")}): activate it (Setup → Manage Currencies) or write base-currency amounts.`,
+          message: `Magento order ${w.label} is in ${w.wanted.currency}, which is not an active currency of this Salesforce org (${setup.currencies.join(", ")}): activate it (Setup → Manage Currencies) or write base-currency amounts.`,
           field: "order_currency_code",
         });
         continue;
       }
+      const decimals = decimalsFor(setup, w.wanted.currency);
+      const fitted = fitLines(w.wanted, decimals, this.settings.roundingSku, w.label);
+      if (!fitted.ok) {
+        w.result = this.failedResult(w, fitted.error);
+        continue;
+      }
+      const wanted: WantedOrder = { ...w.wanted, lines: fitted.lines };
+      w.wanted = wanted;
       w.target = setup.statusMap.get(wanted.magentoStatus) ?? setup.defaultStatus;
       w.phase1 = w.target.statusCode === "Draft" ? w.target : setup.defaultStatus;
       w.hash = contentHash(wanted, {

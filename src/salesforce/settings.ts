@@ -11,7 +11,7 @@ import { isApiName } from "./soql";
 export interface FieldNames {
   /** Order external-ID field holding `<instance>-<entity_id>`. */
   orderKey: string;
-  /** OrderItem external-ID field holding `<order key>-<item_id>` (or `-shipping`, `-discount`, `-tax`). */
+  /** OrderItem external-ID field holding `<order key>-<item_id>` (or `-shipping`, `-discount`, `-tax`, `-rounding`). */
   itemKey: string;
   /** Account external-ID field holding the customer key (see `accountMatch`). */
   accountKey: string;
@@ -47,6 +47,12 @@ export interface PushSettings {
   shippingSku: string;
   discountSku: string;
   taxSku: string;
+  /**
+   * Product SKU of the rounding line: what the lines, rounded to the decimals the org holds, miss
+   * of Magento's grand total (order-amounts.ts); empty = no such line (the Order total may then
+   * differ from the grand total by that rounding).
+   */
+  roundingSku: string;
   /** Dynamic bundles: one line for the bundle (`parent`) or one per component (`children`). */
   bundle: "parent" | "children";
   /** Which Magento amounts to write: the order currency (default) or the base currency. */
@@ -81,6 +87,7 @@ export const defaultPushSettings: Readonly<PushSettings> = Object.freeze({
   shippingSku: "MAGENTO-SHIPPING",
   discountSku: "MAGENTO-DISCOUNT",
   taxSku: "MAGENTO-TAX",
+  roundingSku: "MAGENTO-ROUNDING",
   bundle: "parent",
   amounts: "order",
   timeZone: "UTC",
@@ -169,6 +176,7 @@ export function pushSettings(input: PushSettingsInput = {}): PushSettings {
     shippingSku: sku(input.shippingSku, d.shippingSku),
     discountSku: sku(input.discountSku, d.discountSku),
     taxSku: sku(input.taxSku, d.taxSku),
+    roundingSku: sku(input.roundingSku, d.roundingSku),
     bundle: input.bundle === "children" ? "children" : "parent",
     amounts: input.amounts === "base" ? "base" : "order",
     timeZone: checkTimeZone(text(input.timeZone, d.timeZone)),

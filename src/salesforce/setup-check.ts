@@ -13,17 +13,22 @@
  * - every status in the status map exists;
  * - the chosen price book exists and is active.
  * It also reads whether the org has State and Country/Territory Picklists (Account has
- * BillingCountryCode): then addresses are written as codes (`addressCodes`, a warning says so).
+ * BillingCountryCode): then addresses are written as codes (`addressCodes`, a warning says so);
+ * and the decimals amounts are held with (order-amounts.ts): the scale of OrderItem.UnitPrice
+ * from its describe and, in multi-currency orgs, each active currency's DecimalPlaces
+ * (CurrencyType, queried in the same composite; single-currency orgs have no such object and
+ * answer that subrequest with an error, which is expected).
  */
 import type { Connection } from "jsforce";
 import { SalesforceError, SetupError, messageOf } from "./errors";
+import type { OrgPrecision } from "./order-amounts";
 import type { AddressCodes } from "./order-mapping";
 import type { OrderStatusInfo } from "./session";
 import type { PushSettings } from "./settings";
 import { retryTransient } from "./retry";
 import { quote } from "./soql";
 
-export interface OrgSetup {
+export interface OrgSetup extends OrgPrecision {
   statuses: OrderStatusInfo[];
   defaultStatus: OrderStatusInfo;
   /** Magento status → Salesforce status, resolved to API names. */
@@ -50,6 +55,8 @@ interface DescribeField {
   name: string;
   type: string;
   length: number;
+  /** Decimal places of a number or currency field. */
+  scale?: number;
   externalId: boolean;
   unique: boolean;
   createable: boolean;
@@ -257,6 +264,7 @@ export async function checkSetup(conn: Connection, settings: PushSettings): Prom
     statuses:
       "SELECT ApiName, MasterLabel, StatusCode, IsDefault, SortOrder FROM OrderStatus ORDER BY SortOrder",
     pricebooks: `SELECT Id, Name, IsActive, IsStandard FROM Pricebook2 WHERE IsStandard = true${pricebookFilter}`,
+    currencies: "SELECT IsoCode, DecimalPlaces FROM CurrencyType WHERE IsActive = true",
   };
   const compositeRequest = [
     ...objects.map((o) => ({ method: "GET", url: `${base}/sobjects/${o}/describe`, referenceId: `d_${o}` })),
@@ -371,6 +379,18 @@ export async function checkSetup(conn: Connection, settings: PushSettings): Prom
   );
   const addressCodes = addressCodesOf(describes.get("Account"));
   if (addressCodes) warnings.push(addressCodesWarning(addressCodes));
+  const amountScale = describes.get("OrderItem")?.fields.find((f) => f.name === "UnitPrice")?.scale ?? 2;
+  const currencyDecimals = new Map<string, number>();
+  const currencyItem = byRef.get("q_currencies");
+  if (currencyField && currencyItem?.httpStatusCode === 200) {
+    const rows = (currencyItem.body as { records: { IsoCode: string; DecimalPlaces: number }[] }).records;
+    for (const r of rows) currencyDecimals.set(r.IsoCode.toUpperCase(), r.DecimalPlaces);
+  } else if (currencyField) {
+    warnings.push(
+      `The decimal places of this org's currencies could not be read (${errorOf(currencyItem)}): amounts are ` +
+        `written with the ${amountScale} decimal places of the Order Product's Unit Price.`,
+    );
+  }
   return {
     statuses,
     defaultStatus: defaultStatus as OrderStatusInfo,
@@ -381,6 +401,8 @@ export async function checkSetup(conn: Connection, settings: PushSettings): Prom
     multiCurrency: currencyField !== undefined,
     currencies: (currencyField?.picklistValues ?? []).filter((v) => v.active).map((v) => v.value),
     hasHashField: hashField !== undefined && hashField.updateable,
+    amountScale,
+    currencyDecimals,
     ...(addressCodes ? { addressCodes } : {}),
     warnings,
   };

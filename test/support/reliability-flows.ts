@@ -197,6 +197,7 @@ export function shopFlow(t: FlowTargets): {
         shippingSku: "MAGENTO-SHIPPING",
         discountSku: "MAGENTO-DISCOUNT",
         taxSku: "MAGENTO-TAX",
+        roundingSku: "MAGENTO-ROUNDING",
         bundle: "parent",
         amounts: "order",
         timeZone: "UTC",

@@ -5,7 +5,12 @@
  * - validating the record (`checkFieldValue`): length, restricted picklist, e-mail and id
  *   format fail only that record (`RecordError`).
  * Stored values are already in the wire format: dates `YYYY-MM-DD`, date-times
- * `YYYY-MM-DDTHH:mm:ss.SSS+0000` (UTC), numbers as JSON numbers rounded to the field's scale.
+ * `YYYY-MM-DDTHH:mm:ss.SSS+0000` (UTC), numbers as JSON numbers rounded to the field's scale —
+ * except currency amounts: the API neither rounds them to the field's decimal places nor refuses
+ * more (Salesforce Knowledge Article 000385689, "Round Off Decimal Values of Currency Fields in the
+ * Salesforce UI and API"); a price sent with 20 decimals reads back with 8 (salesforce.stackexchange.com
+ * question 41947, unverified). Rounding to what users see is the client's job: a pack that sends
+ * too many decimals gets totals with too many decimals here, as in a real org.
  */
 import { ApiError, RecordError } from "./errors";
 import { canonicalId } from "./ids";
@@ -76,6 +81,9 @@ export function dateTimeToMillis(value: string): number {
   return Date.parse(value.replace(/\+0000$/, "Z"));
 }
 
+/** Decimal places a currency amount keeps whatever the field's scale (see the module comment). */
+export const STORED_CURRENCY_DECIMALS = 8;
+
 function round(value: number, scale: number): number {
   const factor = 10 ** scale;
   return Math.round(value * factor) / factor;
@@ -92,7 +100,7 @@ export function coerceFieldValue(f: FieldDef, raw: unknown): unknown {
     case "currency":
     case "percent":
       if (typeof raw !== "number" || !Number.isFinite(raw)) throw parserError(f, raw);
-      return round(raw, f.scale);
+      return round(raw, f.type === "currency" ? STORED_CURRENCY_DECIMALS : f.scale);
     case "int":
       if (typeof raw !== "number" || !Number.isInteger(raw)) throw parserError(f, raw);
       return raw;

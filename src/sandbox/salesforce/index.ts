@@ -69,6 +69,13 @@ export interface SalesforceSimulatorOptions {
   multiCurrency?: boolean;
   /** Active currencies, corporate first (default USD, EUR, GBP). */
   currencies?: string[];
+  /**
+   * CurrencyType.DecimalPlaces per ISO code (multi-currency orgs); default the currency's minor
+   * unit for the codes in `MINOR_UNITS` (JPY 0, BHD 3 …), else 2.
+   */
+  currencyDecimals?: Record<string, number>;
+  /** Describe `scale` of UnitPrice, ListPrice, TotalPrice and TotalAmount (default 2). */
+  amountScale?: number;
   /** Order Status picklist (default Draft, In Progress → Draft; Activated, Shipped → Activated). */
   orderStatuses?: OrderStatusDef[];
   /** Custom external-ID text fields per sObject (replaces the defaults below). */
@@ -215,6 +222,7 @@ export async function startSalesforceSimulator(
     orderStatuses,
     externalIdFields: options.externalIdFields ?? DEFAULT_EXTERNAL_ID_FIELDS,
     customFields: options.customFields ?? {},
+    amountScale: options.amountScale,
   });
   const store = new RecordStore();
   const ids = new IdFactory();
@@ -242,7 +250,14 @@ export async function startSalesforceSimulator(
   }));
   if (apps.length === 0) throw new Error("Salesforce simulator: at least one client is needed");
 
-  const standardPricebookId = seedOrg(store, ids, users, orderStatuses, multiCurrency, currencies);
+  const decimalPlaces = (code: string): number => options.currencyDecimals?.[code] ?? MINOR_UNITS[code] ?? 2;
+  const standardPricebookId = seedOrg(
+    store,
+    ids,
+    users,
+    orderStatuses,
+    multiCurrency ? currencies.map((code) => ({ code, decimals: decimalPlaces(code) })) : [],
+  );
 
   let url = "";
   const oauth = new OAuthServer(orgId, users, apps, options.sessionTtlMs ?? 2 * 60 * 60_000, () => url);
@@ -541,14 +556,29 @@ function orgIdOf(): string {
   return id15 + checksumSuffix(id15);
 }
 
-/** Users, order statuses, the standard price book and (multi-currency) currency types. */
+/** ISO 4217 minor units that are not 2, for the default DecimalPlaces of a currency type. */
+const MINOR_UNITS: Record<string, number> = {
+  BHD: 3,
+  IQD: 3,
+  JOD: 3,
+  KWD: 3,
+  LYD: 3,
+  OMR: 3,
+  TND: 3,
+  JPY: 0,
+  KRW: 0,
+  CLP: 0,
+  ISK: 0,
+  VND: 0,
+};
+
+/** Users, order statuses, the standard price book and the currency types (multi-currency orgs). */
 function seedOrg(
   store: RecordStore,
   ids: IdFactory,
   users: SimUser[],
   orderStatuses: OrderStatusDef[],
-  multiCurrency: boolean,
-  currencies: string[],
+  currencyTypes: { code: string; decimals: number }[],
 ): string {
   const now = formatDateTime(new Date());
   const audit = {
@@ -591,18 +621,16 @@ function seedOrg(
     ...audit,
   };
   store.put("Pricebook2", standard);
-  if (multiCurrency) {
-    currencies.forEach((code, i) => {
-      store.put("CurrencyType", {
-        Id: ids.create("02c"),
-        IsoCode: code,
-        ConversionRate: i === 0 ? 1 : 1 + i / 10,
-        DecimalPlaces: 2,
-        IsActive: true,
-        IsCorporate: i === 0,
-      });
+  currencyTypes.forEach(({ code, decimals }, i) => {
+    store.put("CurrencyType", {
+      Id: ids.create("02c"),
+      IsoCode: code,
+      ConversionRate: i === 0 ? 1 : 1 + i / 10,
+      DecimalPlaces: decimals,
+      IsActive: true,
+      IsCorporate: i === 0,
     });
-  }
+  });
   store.commit();
   return standard.Id as string;
 }

@@ -12,8 +12,10 @@
  *   (addresses.ts).
  * Texts marked (unverified) are not from a published source.
  */
+import { amount, amountText, roundTo, sum, times } from "../../sync/amounts";
 import { applyAddressPicklists, type AddressPicklists } from "./addresses";
 import { MESSAGES, RecordError } from "./errors";
+import { STORED_CURRENCY_DECIMALS } from "./fields";
 import type { OrderStatusDef, Schema, SObjectDef } from "./schema";
 import type { RecordStore, Row } from "./store";
 
@@ -30,6 +32,11 @@ type MutableRow = Record<string, unknown>;
 
 const ALLOWED_NOTE_TAGS = /^<\/?(p|br|b|strong|i|em|u|s|strike|ul|ol|li|a)(\s[^<>]*)?\/?>/i;
 const ENTITY = /^&(#\d+|#x[0-9a-f]+|[a-z]+);/i;
+
+/** A computed amount (TotalPrice, TotalAmount) as stored: exact, to the decimals currency amounts keep. */
+function storedAmount(value: bigint): number {
+  return Number(amountText(roundTo(value, amount(`1e-${STORED_CURRENCY_DECIMALS}`))));
+}
 
 export class OrgRules {
   private orderNumber = 99;
@@ -243,7 +250,7 @@ export class OrgRules {
     }
     row.Product2Id = entry.Product2Id;
     row.ListPrice = entry.UnitPrice;
-    row.TotalPrice = Math.round((row.Quantity as number) * (row.UnitPrice as number) * 100) / 100;
+    row.TotalPrice = storedAmount(times(amount(row.Quantity as number), amount(row.UnitPrice as number)));
     if (this.config.multiCurrency) row.CurrencyIsoCode = order.CurrencyIsoCode;
     if (row.OrderItemNumber == null) {
       this.orderItemNumber += 1;
@@ -259,12 +266,9 @@ export class OrgRules {
   private recomputeOrderTotal(orderId: string): void {
     const order = this.store.get(orderId);
     if (!order || order.row.IsDeleted === true) return;
-    const total = this.liveWhere("OrderItem", "OrderId", orderId).reduce(
-      (sum, i) => sum + (i.TotalPrice as number),
-      0,
-    );
-    const rounded = Math.round(total * 100) / 100;
-    if (order.row.TotalAmount !== rounded) this.store.put("Order", { ...order.row, TotalAmount: rounded });
+    const items = this.liveWhere("OrderItem", "OrderId", orderId);
+    const total = storedAmount(sum(items.map((i) => amount(i.TotalPrice as number))));
+    if (order.row.TotalAmount !== total) this.store.put("Order", { ...order.row, TotalAmount: total });
   }
 
   private isStandardEntry(entry: Row): boolean {

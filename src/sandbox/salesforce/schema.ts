@@ -104,6 +104,8 @@ export interface SchemaOptions {
   customFields: Record<string, (string | CustomFieldSpec)[]>;
   /** State and Country/Territory Picklists enabled: the lists (undefined: off). */
   addressPicklists?: AddressPicklists;
+  /** Describe `scale` of the price and amount fields (UnitPrice, ListPrice, TotalPrice, TotalAmount); default 2. */
+  amountScale?: number;
 }
 
 type FieldOptions = Partial<Omit<FieldDef, "name" | "type">>;
@@ -254,6 +256,7 @@ export class Schema {
 }
 
 function buildObjects(options: SchemaOptions): SObjectDef[] {
+  const money = { scale: options.amountScale ?? 2 };
   const currency = (opts: FieldOptions = {}): FieldDef[] =>
     options.multiCurrency
       ? [
@@ -324,7 +327,7 @@ function buildObjects(options: SchemaOptions): SObjectDef[] {
       field("Name", "string", { ...readOnly, nameField: true, label: "Product Name" }),
       ref("Pricebook2Id", ["Pricebook2"], "Pricebook2", { ...required, ...createOnly }),
       ref("Product2Id", ["Product2"], "Product2", { ...required, ...createOnly }),
-      field("UnitPrice", "currency", { ...required, label: "List Price" }),
+      field("UnitPrice", "currency", { ...required, ...money, label: "List Price" }),
       field("IsActive", "boolean", { nillable: false, defaultedOnCreate: true, label: "Active" }),
       field("UseStandardPrice", "boolean", { nillable: false, defaultedOnCreate: true }),
       field("ProductCode", "string", { ...readOnly }),
@@ -359,7 +362,7 @@ function buildObjects(options: SchemaOptions): SObjectDef[] {
         idLookup: true,
         nameField: true,
       }),
-      field("TotalAmount", "currency", { ...readOnly, calculated: true, label: "Order Amount" }),
+      field("TotalAmount", "currency", { ...readOnly, ...money, calculated: true, label: "Order Amount" }),
       field("Type", "picklist", { picklistValues: ["New", "Renewal"] }),
       field("PoNumber", "string", { length: 80, label: "PO Number" }),
       field("PoDate", "date", { label: "PO Date" }),
@@ -379,9 +382,9 @@ function buildObjects(options: SchemaOptions): SObjectDef[] {
       ref("PricebookEntryId", ["PricebookEntry"], "PricebookEntry", { ...required, ...createOnly }),
       ref("Product2Id", ["Product2"], "Product2", createOnly),
       field("Quantity", "double", required),
-      field("UnitPrice", "currency", required),
-      field("ListPrice", "currency", readOnly),
-      field("TotalPrice", "currency", { ...readOnly, calculated: true }),
+      field("UnitPrice", "currency", { ...required, ...money }),
+      field("ListPrice", "currency", { ...readOnly, ...money }),
+      field("TotalPrice", "currency", { ...readOnly, ...money, calculated: true }),
       field("Description", "string", { label: "Line Description" }),
       field("ServiceDate", "date", { label: "Start Date" }),
       field("EndDate", "date"),
