@@ -50,6 +50,12 @@ export interface OrderAmounts {
   taxRounding?: TaxRounding;
   /** Items not read as `price × qty_ordered`, e.g. `items.2: row_total`. */
   readings: string[];
+  /**
+   * At most how many amounts Magento rounded on the way to `grand_total`: per unit of a taxed
+   * row its price (from a price incl. tax) and its tax (per-unit shops), a discount per row,
+   * shipping's amount and tax, and the order.
+   */
+  roundings: number;
   /** Why Magento's own amounts do not add up to `grand_total`, under any reading. */
   unbalanced?: string;
 }
@@ -82,6 +88,7 @@ export function orderAmounts(order: MagentoOrder, options: AmountOptions = {}): 
     grandTotal: totals.grandTotal,
     taxAfterDiscount,
     taxRounding: taxRoundingOf(items, taxAfterDiscount, step),
+    roundings: magentoRoundings(order),
     readings: items
       .filter((it) => it.reading !== "price")
       .map((it) => `items.${index.get(it.line.item) ?? "?"}: ${it.reading.replaceAll("_", " ")}`),
@@ -120,7 +127,8 @@ interface OrderTotals {
 }
 
 function orderTotals(order: MagentoOrder): OrderTotals {
-  const items = order.items.filter((it) => it.parent_item_id === undefined);
+  // Bundle children carry their compensation, a configurable its parent: every row counts.
+  const items = order.items;
   const itemCompensation = sum(items.map((it) => amount(it.discount_tax_compensation_amount ?? 0)));
   const compensation =
     order.discount_tax_compensation_amount === undefined
@@ -186,3 +194,11 @@ function taxRoundingOf(items: ItemAmounts[], afterDiscount: boolean, step: Amoun
   return perUnit ? "unit" : undefined;
 }
 
+function magentoRoundings(order: MagentoOrder): number {
+  let count = 3;
+  for (const item of order.items) {
+    if (item.tax_percent) count += 2 * Math.max(1, Math.ceil(item.qty_ordered));
+    if (item.discount_amount) count += 1;
+  }
+  return count;
+}

@@ -156,6 +156,8 @@ export interface AmountReading {
   taxRounding?: TaxRounding;
   /** Why Magento's own amounts do not add up, when they do not. */
   unbalanced?: string;
+  /** At most how many amounts Magento rounded (`OrderAmounts.roundings`). */
+  roundings: number;
 }
 
 export type MappingResult = { ok: true; draft: SaleDraft } | { ok: false; error: SyncError };
@@ -306,6 +308,7 @@ function buildDraft(order: MagentoOrder, options: MappingOptions): SaleDraft {
     reading: {
       items: amounts.readings,
       taxAfterDiscount: amounts.taxAfterDiscount,
+      roundings: amounts.roundings,
       ...(amounts.taxRounding ? { taxRounding: amounts.taxRounding } : {}),
       ...(amounts.unbalanced ? { unbalanced: amounts.unbalanced } : {}),
     },
@@ -453,11 +456,12 @@ function saleLines(order: MagentoOrder, amounts: OrderAmounts, options: MappingO
       skuField: `items.${i}.sku`,
     });
     if (it.discount !== 0n) {
-      // Tax before discount: the discount lowers the price, not the tax.
+      // Tax before discount: the discount lowers the price, not the tax. The item's tax goes no
+      // lower than 0: a discount beyond the item (taken from prices incl. tax) is left to the rest.
       const key = amounts.taxAfterDiscount ? tax.key : "";
       const taxes = amounts.taxAfterDiscount ? tax.taxes : [];
       const group = discountsByTax.get(key) ?? { taxes, total: 0n };
-      group.total += it.discount;
+      group.total += key && it.discount > it.gross ? it.gross : it.discount;
       discountsByTax.set(key, group);
     }
   }
@@ -493,7 +497,8 @@ function saleLines(order: MagentoOrder, amounts: OrderAmounts, options: MappingO
     }
     // What the items do not explain (e.g. a shipping discount) is taxed like shipping.
     const rest = amounts.discount - sum(groups.map(([, g]) => g.total));
-    const [restTaxes, restKey] = amounts.taxAfterDiscount ? [shippingTaxes, shippingTax.key] : [[], ""];
+    // Taxed like shipping only when the shipping tax was taken after its discount.
+    const [restTaxes, restKey] = shippingTax.afterDiscount ? [shippingTaxes, shippingTax.key] : [[], ""];
     if (rest !== 0n)
       lines.push(discountLine(options, describe(groups.length ? " · other" : ""), rest, restTaxes, restKey));
   }
@@ -529,7 +534,7 @@ function discountLine(
 function shippingTaxesOf(order: MagentoOrder, map: TaxMap, itemRates: Set<string>) {
   const taxAmount = order.shipping_tax_amount ?? 0;
   const base = order.shipping_amount ?? 0;
-  if (!taxAmount || !base) return { key: "", taxes: [] as number[] };
+  if (!taxAmount || !base) return { key: "", taxes: [] as number[], afterDiscount: false };
   const wanted = amount(taxAmount);
   const step = MAGENTO_STEP;
   const candidates = [...map].sort(
@@ -543,7 +548,10 @@ function shippingTaxesOf(order: MagentoOrder, map: TaxMap, itemRates: Set<string
   for (const rate of candidates) {
     for (const taxable of [amount(base), discounted]) {
       const computed = roundTo(times(taxable, rate.percent) / 100n, step);
-      if (abs(computed - wanted) <= step) return { key: amountText(rate.percent), taxes: rate.taxes };
+      if (abs(computed - wanted) <= step) {
+        const afterDiscount = taxable === discounted && discounted !== amount(base);
+        return { key: amountText(rate.percent), taxes: rate.taxes, afterDiscount };
+      }
     }
   }
   throw new MappingError(
@@ -745,14 +753,12 @@ const MAGENTO_STEP = amount("0.01");
 
 /**
  * Twice the largest difference rounding alone can make: half a Magento unit per amount Magento
- * rounds (per unit of quantity on taxed lines, as a shop rounding per unit does, and once for
- * the order), half a Tryton unit per amount Tryton rounds (each line, each tax on it).
+ * rounds (`AmountReading.roundings`), half a Tryton unit per amount Tryton rounds (each line,
+ * each tax on it).
  */
 function roundingReach(draft: SaleDraft, step: Amount): Amount {
-  const taxed = draft.lines.filter((l) => l.taxes.length > 0);
-  const magento = taxed.reduce((n, l) => n + Math.max(1, Math.ceil(Math.abs(l.quantity))), 1);
   const tryton = draft.lines.reduce((n, l) => n + 1 + l.taxes.length, 0);
-  return MAGENTO_STEP * BigInt(magento) + step * BigInt(tryton);
+  return MAGENTO_STEP * BigInt(draft.reading.roundings) + step * BigInt(tryton);
 }
 
 /** A mapped Tryton tax whose rate is not Magento's: no rounding line can make up for it. */
