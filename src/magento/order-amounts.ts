@@ -128,19 +128,17 @@ interface OrderTotals {
 
 function orderTotals(order: MagentoOrder): OrderTotals {
   // Bundle children carry their compensation, a configurable its parent: every row counts.
-  const items = order.items;
-  const itemCompensation = sum(items.map((it) => amount(it.discount_tax_compensation_amount ?? 0)));
+  const itemCompensation = sum(order.items.map((it) => amount(it.discount_tax_compensation_amount ?? 0)));
   const compensation =
     order.discount_tax_compensation_amount === undefined
       ? itemCompensation
       : amount(order.discount_tax_compensation_amount);
+  // Magento reports shipping's compensation beside the items' (the grand total adds both).
   const shippingCompensation = amount(order.shipping_discount_tax_compensation_amount ?? 0);
-  // Magento's order compensation holds the items' share; shipping's is reported beside it.
-  const separate = compensation === itemCompensation ? shippingCompensation : 0n;
   return {
     shipping: amount(order.shipping_amount ?? 0),
     shippingTax: amount(order.shipping_tax_amount ?? 0),
-    discount: abs(amount(order.discount_amount ?? 0)) - compensation - separate,
+    discount: abs(amount(order.discount_amount ?? 0)) - compensation - shippingCompensation,
     tax: amount(order.tax_amount ?? 0),
     grandTotal: amount(order.grand_total),
   };

@@ -35,6 +35,12 @@ const stepOf = (decimals: number): Amount => amount(`1e-${decimals}`);
 
 const isMultipleOf = (value: Amount, step: Amount): boolean => value % step === 0n;
 
+const MAGENTO_STEP = amount("0.01");
+
+function mismatch(label: string, cause: string): SyncError {
+  return { code: "mismatch", field: "grand_total", message: `Magento order ${label}: ${cause}` };
+}
+
 export type FittedLines = { ok: true; lines: WantedLine[] } | { ok: false; error: SyncError };
 
 /**
@@ -66,6 +72,8 @@ export function fitLines(
       },
     };
   }
+  if (wanted.amountProblem)
+    return { ok: false, error: mismatch(label, `${wanted.amountProblem}; it was not written.`) };
   const lines: WantedLine[] = [];
   for (const line of wanted.lines) {
     const price = roundTo(amount(line.unitPrice), step);
@@ -77,9 +85,20 @@ export function fitLines(
   const residual = total - written;
   if (residual === 0n || !roundingSku) return { ok: true, lines };
   // Each rounded unit price is off by at most half a step per unit, each fee by half a step; and
-  // Magento rounds its row totals from 4-decimal prices.
+  // Magento rounds its amounts to 2 decimals whatever the currency (docs/money.md).
   const units = sum(wanted.lines.map((l) => abs(amount(l.quantity)))) + amount(wanted.lines.length);
-  if (abs(residual) > times(step, units)) return { ok: true, lines };
+  const unit = step > MAGENTO_STEP ? step : MAGENTO_STEP;
+  if (abs(residual) > times(unit, units)) {
+    return {
+      ok: false,
+      error: mismatch(
+        label,
+        `its lines add up to ${amountText(written)} ${currency}, ${amountText(abs(residual))} ` +
+          `${residual > 0n ? "less" : "more"} than ${wanted.total}: more than rounding explains (a Magento total ` +
+          `OrderBridge does not map, such as store credit); it was not written.`,
+      ),
+    };
+  }
   if (!isMultipleOf(residual, step)) {
     return {
       ok: false,

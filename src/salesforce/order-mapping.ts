@@ -25,7 +25,8 @@ import {
   type MagentoAddress,
   type MagentoOrder,
 } from "../magento/schema";
-import { abs, amount, amountText, sum, type Amount } from "../sync/amounts";
+import { orderAmounts } from "../magento/order-amounts";
+import { abs, amount, amountText, divide, sum, type Amount } from "../sync/amounts";
 import type { PushSettings } from "./settings";
 
 export type LineKind = "item" | "shipping" | "discount" | "tax" | "rounding";
@@ -82,6 +83,8 @@ export interface WantedOrder {
    * line is switched off (empty SKU). The Salesforce Order total must equal it.
    */
   total: string;
+  /** Why Magento's own amounts do not add up, when they do not (the order is held, not written). */
+  amountProblem?: string;
   notes: WantedNote[];
 }
 
@@ -273,9 +276,19 @@ function linesOf(
   order: MagentoOrder,
   key: string,
   settings: PushSettings,
-): { lines: WantedLine[]; total: string } {
+): { lines: WantedLine[]; total: string; amountProblem?: string } {
+  // Order-currency amounts are read so that they add up (src/magento/order-amounts.ts); Magento
+  // gives no such detail for the base currency, whose prices are taken as they are.
+  const read = settings.amounts === "base" ? undefined : orderAmounts(order, { bundle: settings.bundle });
+  const readings = new Map(read?.items.map((it) => [it.line.itemId, it]));
   const lines: WantedLine[] = lineItems(order, { bundle: settings.bundle }).map((line) => {
-    const price = settings.amounts === "base" ? (line.item.base_price ?? line.price) : line.price;
+    const it = readings.get(line.itemId);
+    const price =
+      settings.amounts === "base"
+        ? (line.item.base_price ?? line.price)
+        : it?.reading === "row_total"
+          ? Number(amountText(divide(it.gross, amount(line.qty), 8)))
+          : line.price;
     const name = line.name || line.sku;
     return {
       key: `${key}-${line.itemId}`,
@@ -307,10 +320,10 @@ function linesOf(
   const shippingName = order.shipping_description ? `Shipping: ${order.shipping_description}` : "Shipping";
   fee("shipping", settings.shippingSku, pick(order, settings, "shipping_amount"), shippingName);
   const discountName = order.discount_description ? `Discount: ${order.discount_description}` : "Discount";
-  fee("discount", settings.discountSku, discountOf(order, settings), discountName);
+  fee("discount", settings.discountSku, read ? -read.discount : discountOf(order, settings), discountName);
   fee("tax", settings.taxSku, pick(order, settings, "tax_amount"), "Tax");
   const total = pick(order, settings, "grand_total") - sum(leftOut);
-  return { lines, total: amountText(total) };
+  return { lines, total: amountText(total), ...(read?.unbalanced ? { amountProblem: read.unbalanced } : {}) };
 }
 
 const NOTE_MARKER = /^Magento note ([A-Za-z0-9]+):/;

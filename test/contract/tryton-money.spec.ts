@@ -9,72 +9,13 @@
 import assert from "node:assert/strict";
 
 import { startTrytonSimulator, type TrytonSimulator } from "../../src/sandbox/tryton";
-import { handWrittenTotalsCases, totalsCorpus } from "../../src/sandbox/magento/totals-corpus";
-import { amount, decimalPlaces, sum } from "../../src/sync/amounts";
+import { amount } from "../../src/sync/amounts";
 import type { SyncResult } from "../../src/sync/result";
 import { decimal, type TrytonClient } from "../../src/tryton/rpc";
 import { SaleImporter, type ImportSettings } from "../../src/tryton/sale-import";
 import { flavourTitle, realTrytonServer, TRYTON_MATRIX } from "../support/tryton-server";
 import { describeContract, type ContractContext, type TrytonServerDescriptor } from "./harness";
-
-type RawOrder = Record<string, unknown> & {
-  entity_id: number;
-  increment_id: string;
-  grand_total: number;
-  order_currency_code: string;
-  orderbridge_tax_settings?: Record<string, unknown>;
-};
-
-const RATES = ["7.25", "8.25", "10", "19", "20", "21"];
-const CURRENCIES = [
-  { code: "KWD", name: "Kuwaiti Dinar", numeric_code: "414", digits: 3, rounding: "0.001" },
-  { code: "BHD", name: "Bahraini Dinar", numeric_code: "048", digits: 3, rounding: "0.001" },
-];
-const MINOR_DIGITS: Record<string, number> = { JPY: 0, KWD: 3, BHD: 3 };
-
-function corpus(): Array<{ order: RawOrder; group: string }> {
-  const address = {
-    firstname: "Tax",
-    lastname: "Case",
-    street: ["1 Market St"],
-    city: "San Francisco",
-    postcode: "94105",
-    country_id: "US",
-    region_code: "CA",
-    telephone: "555-0100",
-  };
-  const generated = (totalsCorpus(2000, 1) as unknown as RawOrder[]).map((order) => ({ order, group: "" }));
-  const hand = handWrittenTotalsCases().map((c, i) => ({
-    order: { ...(c.order as unknown as RawOrder), entity_id: 900_000 + i, increment_id: `H${i}` },
-    group: `hand-written: ${c.name}`,
-  }));
-  return [...generated, ...hand].map(({ order, group }) => ({
-    order: { ...order, entity_id: 7_000_000 + order.entity_id, billing_address: address },
-    group,
-  }));
-}
-
-/** Magento computed it consistently: its parts add up, in units the currency has, and it is not negative. */
-function consistent(o: RawOrder): boolean {
-  const n = (k: string) => amount(typeof o[k] === "number" ? (o[k] as number) : 0);
-  const parts = sum(
-    [
-      "subtotal",
-      "shipping_amount",
-      "tax_amount",
-      "discount_amount",
-      "discount_tax_compensation_amount",
-      "shipping_discount_tax_compensation_amount",
-    ].map(n),
-  );
-  const digits = MINOR_DIGITS[o.order_currency_code] ?? 2;
-  const fields = ["grand_total", "subtotal", "shipping_amount", "tax_amount", "discount_amount"];
-  return (
-    parts === amount(o.grand_total) &&
-    o.grand_total >= 0 &&
-    fields.every((k) => decimalPlaces(typeof o[k] === "number" ? (o[k] as number) : 0) <= digits)
-  );
-}
+import { consistent, corpus, CURRENCIES, RATES, tableText, tally, type Row } from "../support/money-corpus";
 
 async function moneySetup(client: TrytonClient, ctx: ContractContext): Promise<ImportSettings> {
   const f = ctx.fixtures;
@@ -115,28 +56,6 @@ async function moneySetup(client: TrytonClient, ctx: ContractContext): Promise<I
   return { referencePrefix: "MONEY-", timeZone: "UTC", taxMap, confirmChunk: 5 };
 }
 
-function groupsOf(order: RawOrder, group: string): string[] {
-  if (group) return [group];
-  const s = order.orderbridge_tax_settings ?? {};
-  return [
-    `method ${String(s.method)}`,
-    `catalog prices ${s.catalogPricesIncludeTax ? "incl." : "excl."} tax`,
-    `shipping prices ${s.shippingPricesIncludeTax ? "incl." : "excl."} tax`,
-    `tax ${s.applyTaxAfterDiscount ? "after" : "before"} discount`,
-    `discount on prices ${s.discountOnPricesIncludingTax ? "incl." : "excl."} tax`,
-    `coupon ${String(s.coupon)}`,
-    `currency ${order.order_currency_code}`,
-  ];
-}
-
-interface Row {
-  orders: number;
-  equal: number;
-  held: number;
-  heldConsistent: number;
-  rounding: number;
-}
-
 function moneyContract(ctx: ContractContext): void {
   it("2,000 orders over every tax setting and the hand-written cases: every total equals grand_total, or is held naming the cause", async function () {
     this.timeout(1_800_000);
@@ -173,26 +92,10 @@ function moneyContract(ctx: ContractContext): void {
         problems.push(`#${order.increment_id} held though consistent: ${r?.error?.message}`);
       if (held && !/: .+; the sale is not confirmed|: .+\.$/.test(r?.error?.message ?? ""))
         problems.push(`#${order.increment_id} held without a cause: ${r?.error?.message}`);
-      for (const key of groupsOf(order, group)) {
-        const row = table.get(key) ?? { orders: 0, equal: 0, held: 0, heldConsistent: 0, rounding: 0 };
-        row.orders += 1;
-        if (equal) row.equal += 1;
-        if (held) row.held += 1;
-        if (held && isConsistent) row.heldConsistent += 1;
-        if (r?.adjustments?.some((a) => a.startsWith("tax rounding line"))) row.rounding += 1;
-        table.set(key, row);
-      }
+      const rounding = r?.adjustments?.some((a) => a.startsWith("tax rounding line")) ?? false;
+      tally(table, order, group, { equal, held, rounding });
     }
-    const lines = [
-      `      [${ctx.server.kind}] ${cases.length} orders`,
-      "      | Setting | Orders | Total = grand_total | Held (mismatch) | Held, Magento consistent | With a tax rounding line |",
-      "      | --- | --- | --- | --- | --- | --- |",
-      ...[...table].map(
-        ([k, r]) =>
-          `      | ${k} | ${r.orders} | ${r.equal} | ${r.held} | ${r.heldConsistent} | ${r.rounding} |`,
-      ),
-    ];
-    console.log(lines.join("\n"));
+    console.log(tableText(`[${ctx.server.kind}] ${cases.length} orders into Tryton`, table));
     assert.deepEqual(problems.slice(0, 10), [], `${problems.length} orders wrong`);
   });
 }
