@@ -85,6 +85,8 @@ export interface WantedOrder {
   total: string;
   /** Why Magento's own amounts do not add up, when they do not (the order is held, not written). */
   amountProblem?: string;
+  /** Items not read as price × quantity (`src/magento/order-amounts.ts`), for the result. */
+  readings?: string[];
   notes: WantedNote[];
 }
 
@@ -276,7 +278,7 @@ function linesOf(
   order: MagentoOrder,
   key: string,
   settings: PushSettings,
-): { lines: WantedLine[]; total: string; amountProblem?: string } {
+): Pick<WantedOrder, "lines" | "total" | "amountProblem" | "readings"> {
   // Order-currency amounts are read so that they add up (src/magento/order-amounts.ts); Magento
   // gives no such detail for the base currency, whose prices are taken as they are.
   const read = settings.amounts === "base" ? undefined : orderAmounts(order, { bundle: settings.bundle });
@@ -323,7 +325,12 @@ function linesOf(
   fee("discount", settings.discountSku, read ? -read.discount : discountOf(order, settings), discountName);
   fee("tax", settings.taxSku, pick(order, settings, "tax_amount"), "Tax");
   const total = pick(order, settings, "grand_total") - sum(leftOut);
-  return { lines, total: amountText(total), ...(read?.unbalanced ? { amountProblem: read.unbalanced } : {}) };
+  return {
+    lines,
+    total: amountText(total),
+    ...(read?.unbalanced ? { amountProblem: read.unbalanced } : {}),
+    ...(read?.readings.length ? { readings: read.readings } : {}),
+  };
 }
 
 const NOTE_MARKER = /^Magento note ([A-Za-z0-9]+):/;

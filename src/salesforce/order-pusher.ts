@@ -1010,7 +1010,14 @@ export class OrderPusher {
     // Written in this push (now, or by an attempt whose answer was lost and that a retry found done).
     if (w.write || w.wroteEarlier) {
       const state = w.write ? (w.target as OrderStatusInfo).apiName : w.existing?.status;
-      return { ...base, action: w.existedBefore ? "updated" : "created", ...link, state };
+      const adjustments = adjustmentsOf(w.wanted);
+      return {
+        ...base,
+        action: w.existedBefore ? "updated" : "created",
+        ...link,
+        state,
+        ...(adjustments.length ? { adjustments } : {}),
+      };
     }
     return { ...base, action: w.action ?? "unchanged", ...link, state: w.existing?.status };
   }
@@ -1018,4 +1025,14 @@ export class OrderPusher {
   private failedResult(w: Work, error: SyncError): SyncResult {
     return { ...w.identity, target: "salesforce", action: "failed", error };
   }
+}
+
+/** How the Order's amounts were made to equal Magento's, when not by the plain mapping (docs/money.md). */
+function adjustmentsOf(wanted: WantedOrder | undefined): string[] {
+  if (!wanted) return [];
+  const rounding = wanted.lines.find((l) => l.kind === "rounding");
+  return [
+    ...(wanted.readings ?? []).map((r) => `read ${r}`),
+    ...(rounding ? [`rounding line ${rounding.unitPrice}`] : []),
+  ];
 }

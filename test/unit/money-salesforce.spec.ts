@@ -53,7 +53,10 @@ describe("money in Salesforce: the corpus over every tax setting", function () {
       if (held && sf) problems.push(`#${order.increment_id} held but written`);
       if (held && consistent(order))
         problems.push(`#${order.increment_id} held though consistent: ${r?.error?.message}`);
-      tally(table, order, group, { equal, held, rounding: sf !== undefined && roundingOrders.has(sf.Id) });
+      const rounding = sf !== undefined && roundingOrders.has(sf.Id);
+      if (rounding && !r?.adjustments?.some((a) => a.startsWith("rounding line ")))
+        problems.push(`#${order.increment_id}: a rounding line the result does not mention`);
+      tally(table, order, group, { equal, held, rounding });
     }
     console.log(tableText(`[salesforce simulator] ${cases.length} orders into Salesforce`, table));
     assert.deepEqual(problems.slice(0, 10), [], `${problems.length} orders wrong`);
