@@ -431,18 +431,43 @@ function unitPriceOf(order: MagentoOrder, it: ItemAmounts, field: string): strin
   return amountText(divide(it.gross, amount(it.line.qty), PRICE_DECIMALS));
 }
 
-function saleLines(order: MagentoOrder, amounts: OrderAmounts, options: MappingOptions): LineDraft[] {
-  const index = new Map(order.items.map((item, i) => [item, i]));
-  const lines: LineDraft[] = [];
-  const discountsByTax = new Map<string, { taxes: number[]; total: Amount }>();
-  const itemRates = new Set<string>();
+type DiscountGroups = Map<string, { taxes: number[]; total: Amount }>;
+type ShippingTax = ReturnType<typeof shippingTaxesOf>;
 
-  for (const it of amounts.items) {
+function saleLines(order: MagentoOrder, amounts: OrderAmounts, options: MappingOptions): LineDraft[] {
+  const discounts: DiscountGroups = new Map();
+  const itemRates = new Set<string>();
+  const lines = itemLines(order, amounts, options, discounts, itemRates);
+  const shippingTax = shippingTaxesOf(order, options.taxMap, itemRates);
+  const shipping = shippingLine(order, options, shippingTax);
+  if (shipping) lines.push(shipping);
+  if (amounts.discount !== 0n) lines.push(...discountLines(order, amounts, options, discounts, shippingTax));
+  return lines;
+}
+
+/** The item lines; their discounts are added to `discounts` by tax rate, their rates to `itemRates`. */
+function itemLines(
+  order: MagentoOrder,
+  amounts: OrderAmounts,
+  options: MappingOptions,
+  discounts: DiscountGroups,
+  itemRates: Set<string>,
+): LineDraft[] {
+  const index = new Map(order.items.map((item, i) => [item, i]));
+  return amounts.items.map((it) => {
     const line = it.line;
     const i = index.get(line.item) ?? order.items.findIndex((row) => row.item_id === line.itemId);
     const tax = taxesFor(order, line.taxPercent, `items.${i}.tax_percent`, options.taxMap);
     if (tax.key) itemRates.add(tax.key);
-    lines.push({
+    if (it.discount !== 0n) {
+      // Tax before discount: the discount lowers the price, not the tax. The item's tax goes no
+      // lower than 0: a discount beyond the item (taken from prices incl. tax) is left to the rest.
+      const key = amounts.taxAfterDiscount ? tax.key : "";
+      const group = discounts.get(key) ?? { taxes: amounts.taxAfterDiscount ? tax.taxes : [], total: 0n };
+      group.total += key && it.discount > it.gross ? it.gross : it.discount;
+      discounts.set(key, group);
+    }
+    return {
       kind: "item",
       productCode: line.sku.trim(),
       productName: line.name.trim() || line.sku.trim(),
@@ -454,54 +479,49 @@ function saleLines(order: MagentoOrder, amounts: OrderAmounts, options: MappingO
       ...(tax.key ? { taxPercent: tax.key } : {}),
       quantityField: `items.${i}.qty_ordered`,
       skuField: `items.${i}.sku`,
-    });
-    if (it.discount !== 0n) {
-      // Tax before discount: the discount lowers the price, not the tax. The item's tax goes no
-      // lower than 0: a discount beyond the item (taken from prices incl. tax) is left to the rest.
-      const key = amounts.taxAfterDiscount ? tax.key : "";
-      const taxes = amounts.taxAfterDiscount ? tax.taxes : [];
-      const group = discountsByTax.get(key) ?? { taxes, total: 0n };
-      group.total += key && it.discount > it.gross ? it.gross : it.discount;
-      discountsByTax.set(key, group);
-    }
-  }
+    };
+  });
+}
 
+function shippingLine(order: MagentoOrder, options: MappingOptions, tax: ShippingTax): LineDraft | undefined {
   const shippingAmount = order.shipping_amount ?? 0;
-  const shippingTax = shippingTaxesOf(order, options.taxMap, itemRates);
-  const shippingTaxes = shippingTax.taxes;
   const method = shippingMethod(order);
-  if (shippingAmount !== 0 || method) {
-    const price = checkPrice(order, shippingAmount, "shipping_amount", "the shipping amount");
-    lines.push({
-      kind: "shipping",
-      productCode: options.shippingProduct,
-      productName: "Shipping",
-      productType: "service",
-      description: (order.shipping_description ?? "").trim() || method || "Shipping",
-      quantity: 1,
-      unitPrice: price,
-      taxes: shippingTaxes,
-      ...(shippingTax.key ? { taxPercent: shippingTax.key } : {}),
-      quantityField: "shipping_amount",
-      skuField: "shipping_amount",
-    });
-  }
+  if (shippingAmount === 0 && !method) return undefined;
+  return {
+    kind: "shipping",
+    productCode: options.shippingProduct,
+    productName: "Shipping",
+    productType: "service",
+    description: (order.shipping_description ?? "").trim() || method || "Shipping",
+    quantity: 1,
+    unitPrice: checkPrice(order, shippingAmount, "shipping_amount", "the shipping amount"),
+    taxes: tax.taxes,
+    ...(tax.key ? { taxPercent: tax.key } : {}),
+    quantityField: "shipping_amount",
+    skuField: "shipping_amount",
+  };
+}
 
-  if (amounts.discount !== 0n) {
-    checkPrice(order, order.discount_amount ?? 0, "discount_amount", "the discount");
-    const title = (order.discount_description ?? "").trim() || (order.coupon_code ?? "").trim();
-    const describe = (suffix: string) => `Discount${title ? ` (${title})` : ""}${suffix}`;
-    const groups = [...discountsByTax.entries()].filter(([, g]) => g.total !== 0n);
-    for (const [key, group] of groups) {
-      lines.push(discountLine(options, describe(key ? ` · tax ${key}%` : ""), group.total, group.taxes, key));
-    }
-    // What the items do not explain (e.g. a shipping discount) is taxed like shipping.
-    const rest = amounts.discount - sum(groups.map(([, g]) => g.total));
-    // Taxed like shipping only when the shipping tax was taken after its discount.
-    const [restTaxes, restKey] = shippingTax.afterDiscount ? [shippingTaxes, shippingTax.key] : [[], ""];
-    if (rest !== 0n)
-      lines.push(discountLine(options, describe(groups.length ? " · other" : ""), rest, restTaxes, restKey));
-  }
+/** One discount line per tax rate of the items, and one for what the items do not explain. */
+function discountLines(
+  order: MagentoOrder,
+  amounts: OrderAmounts,
+  options: MappingOptions,
+  discounts: DiscountGroups,
+  shippingTax: ShippingTax,
+): LineDraft[] {
+  checkPrice(order, order.discount_amount ?? 0, "discount_amount", "the discount");
+  const title = (order.discount_description ?? "").trim() || (order.coupon_code ?? "").trim();
+  const describe = (suffix: string) => `Discount${title ? ` (${title})` : ""}${suffix}`;
+  const groups = [...discounts.entries()].filter(([, g]) => g.total !== 0n);
+  const lines = groups.map(([key, group]) =>
+    discountLine(options, describe(key ? ` · tax ${key}%` : ""), group.total, group.taxes, key),
+  );
+  // The rest (e.g. a shipping discount) is taxed like shipping only when shipping was taxed after it.
+  const rest = amounts.discount - sum(groups.map(([, g]) => g.total));
+  const [taxes, key] = shippingTax.afterDiscount ? [shippingTax.taxes, shippingTax.key] : [[], ""];
+  if (rest !== 0n)
+    lines.push(discountLine(options, describe(groups.length ? " · other" : ""), rest, taxes, key));
   return lines;
 }
 
