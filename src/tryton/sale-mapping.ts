@@ -13,8 +13,10 @@
  *   the marker is rewritten in place, never duplicated. The content hash in the same line
  *   lets a re-import see that nothing changed without reading lines back.
  * - Lines: configurable items once (parent price, child SKU), bundles as the parent line
- *   or as its children (option), a shipping line, discount lines grouped by tax rate so
- *   the taxes Tryton computes match Magento's "tax after discount" totals.
+ *   or as its children (option), a shipping line, discount lines grouped by tax rate, all
+ *   from the order's amounts as `src/magento/order-amounts.ts` reads them; a tax rounding
+ *   line when Tryton would round tax differently from the shop (`reconcileTotal`,
+ *   docs/money.md).
  * - Taxes by a map Magento tax percent → Tryton tax ids; an unmapped rate is an error,
  *   not a silently untaxed line.
  */
