@@ -15,7 +15,7 @@
  * where a discount taken from prices including tax holds the tax Magento reports as
  * `discount_tax_compensation_amount` (and `shipping_discount_tax_compensation_amount`).
  */
-import { abs, amount, amountText, roundTo, sum, times, type Amount } from "../sync/amounts";
+import { abs, amount, amountText, sum, times, type Amount } from "../sync/amounts";
 import { lineItems, type LineItemOptions, type MagentoOrder, type OrderLine } from "./schema";
 
 export type ItemReading = "price" | "row_total" | "row_total_net_of_discount";
@@ -32,9 +32,6 @@ export interface ItemAmounts {
   tax: Amount;
 }
 
-/** How the shop rounds tax (Magento's "Tax Calculation Method Based On"), as its amounts show it. */
-export type TaxRounding = "unit" | "row" | "total";
-
 export interface OrderAmounts {
   items: ItemAmounts[];
   /** Shipping excluding tax. */
@@ -46,8 +43,6 @@ export interface OrderAmounts {
   grandTotal: Amount;
   /** Whether tax was taken after the discount ("Apply Customer Tax: After Discount"). */
   taxAfterDiscount: boolean;
-  /** Undefined when the order's amounts do not tell (no tax, or no rule reproduces them). */
-  taxRounding?: TaxRounding;
   /** Items not read as `price × qty_ordered`, e.g. `items.2: row_total`. */
   readings: string[];
   /**
@@ -60,13 +55,7 @@ export interface OrderAmounts {
   unbalanced?: string;
 }
 
-export interface AmountOptions extends LineItemOptions {
-  /** The currency's smallest amount as Magento rounds it (`0.01`; `1` for JPY). */
-  step?: Amount;
-}
-
-export function orderAmounts(order: MagentoOrder, options: AmountOptions = {}): OrderAmounts {
-  const step = options.step ?? amount("0.01");
+export function orderAmounts(order: MagentoOrder, options: LineItemOptions = {}): OrderAmounts {
   const index = new Map(order.items.map((item, i) => [item, i]));
   const lines = lineItems(order, options);
   const chosen = lines.map((line) => readItem(line, itemReading(line)));
@@ -87,7 +76,6 @@ export function orderAmounts(order: MagentoOrder, options: AmountOptions = {}): 
     tax: totals.tax,
     grandTotal: totals.grandTotal,
     taxAfterDiscount,
-    taxRounding: taxRoundingOf(items, taxAfterDiscount, step),
     roundings: magentoRoundings(order),
     readings: items
       .filter((it) => it.reading !== "price")
@@ -169,27 +157,6 @@ function tookTaxAfterDiscount(items: ItemAmounts[]): boolean {
   const after = sum(taxed.map((it) => taxOn(it.gross - it.discount, it.taxPercent)));
   const before = sum(taxed.map((it) => taxOn(it.gross, it.taxPercent)));
   return abs(reported - after) <= abs(reported - before);
-}
-
-function taxRoundingOf(items: ItemAmounts[], afterDiscount: boolean, step: Amount): TaxRounding | undefined {
-  const taxed = items.filter((it) => it.taxPercent !== 0n);
-  if (taxed.length === 0) return undefined;
-  const base = (it: ItemAmounts) => (afterDiscount ? it.gross - it.discount : it.gross);
-  if (taxed.every((it) => roundTo(taxOn(base(it), it.taxPercent), step) === it.tax)) return "row";
-  const byRate = new Map<Amount, ItemAmounts[]>();
-  for (const it of taxed) byRate.set(it.taxPercent, [...(byRate.get(it.taxPercent) ?? []), it]);
-  const perTotal = [...byRate].every(
-    ([percent, group]) =>
-      roundTo(taxOn(sum(group.map(base)), percent), step) === sum(group.map((it) => it.tax)),
-  );
-  if (perTotal) return "total";
-  const perUnit = taxed.every((it) => {
-    const unit = roundTo(taxOn(amount(it.line.price), it.taxPercent), step);
-    const qty = amount(it.line.qty);
-    const discountTax = afterDiscount ? roundTo(taxOn(it.discount, it.taxPercent), step) : 0n;
-    return times(unit, qty) - discountTax === it.tax;
-  });
-  return perUnit ? "unit" : undefined;
 }
 
 function magentoRoundings(order: MagentoOrder): number {

@@ -29,12 +29,7 @@ import {
   type MagentoOrder,
   type OrderLine,
 } from "../magento/schema";
-import {
-  orderAmounts,
-  type ItemAmounts,
-  type OrderAmounts,
-  type TaxRounding,
-} from "../magento/order-amounts";
+import { orderAmounts, type ItemAmounts, type OrderAmounts } from "../magento/order-amounts";
 import type { SyncError } from "../sync/result";
 import {
   abs,
@@ -155,7 +150,6 @@ export interface AmountReading {
   /** Items not read as price × quantity, e.g. `items.2: row total`. */
   items: string[];
   taxAfterDiscount: boolean;
-  taxRounding?: TaxRounding;
   /** Why Magento's own amounts do not add up, when they do not. */
   unbalanced?: string;
   /** At most how many amounts Magento rounded (`OrderAmounts.roundings`). */
@@ -287,7 +281,7 @@ function buildDraft(order: MagentoOrder, options: MappingOptions): SaleDraft {
     ? addressDraft(order, shipping, "extension_attributes.shipping_assignments.0.shipping.address")
     : invoiceAddress;
 
-  const amounts = orderAmounts(order, { bundle: options.bundle, step: MAGENTO_STEP });
+  const amounts = orderAmounts(order, { bundle: options.bundle });
   const lines = saleLines(order, amounts, options);
   return {
     orderId: order.entity_id,
@@ -311,7 +305,6 @@ function buildDraft(order: MagentoOrder, options: MappingOptions): SaleDraft {
       items: amounts.readings,
       taxAfterDiscount: amounts.taxAfterDiscount,
       roundings: amounts.roundings,
-      ...(amounts.taxRounding ? { taxRounding: amounts.taxRounding } : {}),
       ...(amounts.unbalanced ? { unbalanced: amounts.unbalanced } : {}),
     },
     contentHash: contentHash(order),
@@ -760,7 +753,7 @@ export function reconcileTotal(
     productCode: options.roundingProduct,
     productName: "Rounding",
     productType: "service",
-    description: `Tax rounding (Magento ${draft.reading.taxRounding ? `per ${draft.reading.taxRounding}` : "rounding"}, Tryton per ${setup.rounding})`,
+    description: `Tax rounding (Magento's rounding, Tryton's per ${setup.rounding})`,
     quantity: 1,
     unitPrice: text,
     taxes: [],
