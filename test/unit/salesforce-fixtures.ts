@@ -2,7 +2,7 @@
  * Shared setup of the Salesforce tests: a simulator with the custom fields the pack needs, a
  * session for each OAuth grant, realistic Magento orders, and cleanup of everything started.
  */
-import type { MagentoOrder } from "../../src/magento/schema";
+import { lineItems, type MagentoOrder } from "../../src/magento/schema";
 import { OrderPusher } from "../../src/salesforce/order-pusher";
 import { SalesforceSession, type AuthMode } from "../../src/salesforce/session";
 import type { PushSettingsInput } from "../../src/salesforce/settings";
@@ -106,3 +106,33 @@ export function writtenRecords(sim: SalesforceSimulator): number {
     0,
   );
 }
+
+/**
+ * An order a test edited (quantities, items removed), its totals brought back in line as Magento
+ * would store them: the edited rows' `row_total`, then subtotal, discount, tax and grand_total by
+ * what the sellable lines changed. Without it the pack holds the order: its amounts do not add up.
+ */
+export function rebalanced(order: MagentoOrder, before: MagentoOrder): MagentoOrder {
+  for (const row of order.items) {
+    const old = before.items.find((i) => i.item_id === row.item_id);
+    if (old && old.qty_ordered !== row.qty_ordered) row.row_total = round2(row.price * row.qty_ordered);
+  }
+  const totals = (o: MagentoOrder) => {
+    const lines = lineItems(o);
+    const add = (pick: (l: (typeof lines)[number]) => number) => lines.reduce((s, l) => s + pick(l), 0);
+    return {
+      rows: add((l) => l.rowTotal),
+      discount: add((l) => l.discountAmount),
+      tax: add((l) => l.taxAmount),
+    };
+  };
+  const [now, then] = [totals(order), totals(before)];
+  order.subtotal = round2((order.subtotal ?? 0) + now.rows - then.rows);
+  order.discount_amount = round2((order.discount_amount ?? 0) - now.discount + then.discount);
+  order.tax_amount = round2((order.tax_amount ?? 0) + now.tax - then.tax);
+  const change = now.rows - then.rows - (now.discount - then.discount) + (now.tax - then.tax);
+  order.grand_total = round2(order.grand_total + change);
+  return order;
+}
+
+const round2 = (n: number): number => Math.round(n * 100) / 100;

@@ -13,6 +13,7 @@ import {
   clone,
   orders,
   pusher,
+  rebalanced,
   simulator,
   stopAll,
   writtenRecords,
@@ -155,6 +156,7 @@ describe("Salesforce order push (OrderPusher against the simulator)", function (
       (i) => i.item_id !== second.itemId && i.parent_item_id !== second.itemId,
     );
     order.billing_address = { ...order.billing_address, city: "Valparaíso" };
+    rebalanced(order, list[target]);
     const before = sim.db
       .records("Order")
       .find((o) => o.Magento_Order_Key__c === `magento-${order.entity_id}`) as Rec;
@@ -499,6 +501,7 @@ describe("Salesforce order push (OrderPusher against the simulator)", function (
     await pusher(sim).push(list);
     const changed = clone(list);
     changed[0].items[0].qty_ordered += 5;
+    rebalanced(changed[0], list[0]);
     const summary = await pusher(sim, { updateOrders: false }).push(changed);
     assert.deepEqual(actions(summary), { unchanged: 9, skipped: 1 });
     assert.ok(summary.results[0].targetId);
