@@ -15,7 +15,7 @@
  * where a discount taken from prices including tax holds the tax Magento reports as
  * `discount_tax_compensation_amount` (and `shipping_discount_tax_compensation_amount`).
  */
-import { abs, amount, amountText, sum, times, type Amount } from "../sync/amounts";
+import { abs, amount, amountText, roundTo, sum, times, type Amount } from "../sync/amounts";
 import { lineItems, type LineItemOptions, type MagentoOrder, type OrderLine } from "./schema";
 
 export type ItemReading = "price" | "row_total" | "row_total_net_of_discount";
@@ -41,6 +41,14 @@ export interface OrderAmounts {
   discount: Amount;
   tax: Amount;
   grandTotal: Amount;
+  /**
+   * `grand_total` at the currency's minor unit (ISO 4217), half up: what a customer can be
+   * charged. Magento rounds to 2 decimals whatever the currency (fractional yen) and leaves a
+   * percent discount on shipping unrounded (60.228 EUR); the targets hold this amount.
+   */
+  payable: Amount;
+  /** Says how `payable` was taken, when it differs from `grand_total`. */
+  payableNote?: string;
   /** Whether tax was taken after the discount ("Apply Customer Tax: After Discount"). */
   taxAfterDiscount: boolean;
   /** Items not read as `price × qty_ordered`, e.g. `items.2: row_total`. */
@@ -68,7 +76,14 @@ export function orderAmounts(order: MagentoOrder, options: LineItemOptions = {})
   const items = candidates.find((c) => balance(c, totals) === 0n) ?? chosen;
   const gap = balance(items, totals);
   const taxAfterDiscount = tookTaxAfterDiscount(items);
+  const payable = payableOf(totals.grandTotal, order.order_currency_code);
   return {
+    payable,
+    ...(payable === totals.grandTotal
+      ? {}
+      : {
+          payableNote: `grand_total ${amountText(totals.grandTotal)} ${order.order_currency_code} taken as ${amountText(payable)}, the currency's smallest unit`,
+        }),
     items,
     shipping: totals.shipping,
     shippingTax: totals.shippingTax,
@@ -80,7 +95,7 @@ export function orderAmounts(order: MagentoOrder, options: LineItemOptions = {})
     readings: items
       .filter((it) => it.reading !== "price")
       .map((it) => `items.${index.get(it.line.item) ?? "?"}: ${it.reading.replaceAll("_", " ")}`),
-    ...(gap === 0n ? {} : { unbalanced: unbalancedText(items, totals, gap) }),
+    ...(gap === 0n ? {} : { unbalanced: unbalancedText(items, totals) }),
   };
 }
 
@@ -107,6 +122,7 @@ function readItem(line: OrderLine, reading: ItemReading): ItemAmounts {
 }
 
 interface OrderTotals {
+  currency: string;
   shipping: Amount;
   shippingTax: Amount;
   discount: Amount;
@@ -124,6 +140,7 @@ function orderTotals(order: MagentoOrder): OrderTotals {
   // Magento reports shipping's compensation beside the items' (the grand total adds both).
   const shippingCompensation = amount(order.shipping_discount_tax_compensation_amount ?? 0);
   return {
+    currency: order.order_currency_code,
     shipping: amount(order.shipping_amount ?? 0),
     shippingTax: amount(order.shipping_tax_amount ?? 0),
     discount: abs(amount(order.discount_amount ?? 0)) - compensation - shippingCompensation,
@@ -133,17 +150,19 @@ function orderTotals(order: MagentoOrder): OrderTotals {
 }
 
 /** grand_total − (items − discount + shipping + tax): 0 when the order adds up. */
+/** Compared at the currency's minor unit, as the amount to pay is (`payable`). */
 function balance(items: ItemAmounts[], totals: OrderTotals): Amount {
   const parts = sum(items.map((it) => it.gross)) - totals.discount + totals.shipping + totals.tax;
-  return totals.grandTotal - parts;
+  return payableOf(totals.grandTotal, totals.currency) - payableOf(parts, totals.currency);
 }
 
-function unbalancedText(items: ItemAmounts[], totals: OrderTotals, gap: Amount): string {
+function unbalancedText(items: ItemAmounts[], totals: OrderTotals): string {
   const t = amountText;
+  const gross = sum(items.map((it) => it.gross));
+  const parts = gross - totals.discount + totals.shipping + totals.tax;
   return (
-    `Magento's own amounts do not add up: items ${t(sum(items.map((it) => it.gross)))} − discount ` +
-    `${t(totals.discount)} + shipping ${t(totals.shipping)} + tax ${t(totals.tax)} = ` +
-    `${t(totals.grandTotal - gap)}, grand_total is ${t(totals.grandTotal)}`
+    `Magento's own amounts do not add up: items ${t(gross)} − discount ${t(totals.discount)} + ` +
+    `shipping ${t(totals.shipping)} + tax ${t(totals.tax)} = ${t(parts)}, grand_total is ${t(totals.grandTotal)}`
   );
 }
 
@@ -166,4 +185,19 @@ function magentoRoundings(order: MagentoOrder): number {
     if (item.discount_amount) count += 1;
   }
   return count;
+}
+
+// ISO 4217 minor units: the currencies with other than 2 decimals.
+const NO_DECIMALS = new Set("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(" "));
+const THREE_DECIMALS = new Set("BHD IQD JOD KWD LYD OMR TND".split(" "));
+
+/** The smallest amount of a currency by ISO 4217 (`JPY` → 1, `BHD` → 0.001, others 0.01). */
+export function minorUnitStep(currencyCode: string): Amount {
+  const code = currencyCode.toUpperCase();
+  return amount(NO_DECIMALS.has(code) ? "1" : THREE_DECIMALS.has(code) ? "0.001" : "0.01");
+}
+
+/** An amount at the currency's minor unit, half away from zero (PHP's and Magento's rounding). */
+export function payableOf(value: Amount, currencyCode: string): Amount {
+  return roundTo(value, minorUnitStep(currencyCode));
 }

@@ -25,7 +25,7 @@ import {
   type MagentoAddress,
   type MagentoOrder,
 } from "../magento/schema";
-import { orderAmounts } from "../magento/order-amounts";
+import { orderAmounts, payableOf } from "../magento/order-amounts";
 import { abs, amount, amountText, divide, sum, type Amount } from "../sync/amounts";
 import type { PushSettings } from "./settings";
 
@@ -87,6 +87,8 @@ export interface WantedOrder {
   amountProblem?: string;
   /** Items not read as price × quantity (`src/magento/order-amounts.ts`), for the result. */
   readings?: string[];
+  /** How `total` was taken at the currency's minor unit, when it differs from `grand_total`. */
+  payableNote?: string;
   notes: WantedNote[];
 }
 
@@ -278,7 +280,8 @@ function linesOf(
   order: MagentoOrder,
   key: string,
   settings: PushSettings,
-): Pick<WantedOrder, "lines" | "total" | "amountProblem" | "readings"> {
+  currency: string,
+): Pick<WantedOrder, "lines" | "total" | "amountProblem" | "readings" | "payableNote"> {
   // Order-currency amounts are read so that they add up (src/magento/order-amounts.ts); Magento
   // gives no such detail for the base currency, whose prices are taken as they are.
   const read = settings.amounts === "base" ? undefined : orderAmounts(order, { bundle: settings.bundle });
@@ -324,12 +327,20 @@ function linesOf(
   const discountName = order.discount_description ? `Discount: ${order.discount_description}` : "Discount";
   fee("discount", settings.discountSku, read ? -read.discount : discountOf(order, settings), discountName);
   fee("tax", settings.taxSku, pick(order, settings, "tax_amount"), "Tax");
-  const total = pick(order, settings, "grand_total") - sum(leftOut);
+  // What the customer can be charged: grand_total at the currency's minor unit (docs/money.md).
+  const grandTotal = pick(order, settings, "grand_total");
+  const payable = payableOf(grandTotal, currency);
+  const total = payable - sum(leftOut);
   return {
     lines,
     total: amountText(total),
     ...(read?.unbalanced ? { amountProblem: read.unbalanced } : {}),
     ...(read?.readings.length ? { readings: read.readings } : {}),
+    ...(payable === grandTotal
+      ? {}
+      : {
+          payableNote: `grand_total ${amountText(grandTotal)} ${currency} taken as ${amountText(payable)}, the currency's smallest unit`,
+        }),
   };
 }
 
@@ -415,7 +426,7 @@ export function mapOrder(
       ...address("Shipping", shipping, codes),
     },
     magentoStatus: order.status,
-    ...linesOf(order, key, settings),
+    ...linesOf(order, key, settings, currency),
     notes: settings.syncNotes ? notesOf(order) : [],
   };
 }

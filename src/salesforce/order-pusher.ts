@@ -1033,6 +1033,7 @@ function adjustmentsOf(wanted: WantedOrder | undefined): string[] {
   const rounding = wanted.lines.find((l) => l.kind === "rounding");
   return [
     ...(wanted.readings ?? []).map((r) => `read ${r}`),
+    ...(wanted.payableNote ? [wanted.payableNote] : []),
     ...(rounding ? [`rounding line ${rounding.unitPrice}`] : []),
   ];
 }

@@ -771,14 +771,17 @@ class PageImport {
     if (checked.length === 0) return;
     for (const w of checked) {
       const total = w.total!;
-      const difference = amount(total) - amount(w.draft!.grandTotal);
+      const difference = amount(total) - amount(w.draft!.payable);
       if (difference === 0n) continue;
       const held = this.opts.mismatch === "hold";
       w.mismatch = {
         code: "mismatch",
         field: "grand_total",
         message:
-          `${orderText(w)}: Tryton sale ${w.saleId} totals ${total}, Magento grand_total is ${w.draft!.grandTotal} ` +
+          `${orderText(w)}: Tryton sale ${w.saleId} totals ${total}, Magento grand_total is ${w.draft!.grandTotal}` +
+          (w.draft!.payable === w.draft!.grandTotal
+            ? " "
+            : ` (${w.draft!.payable} in the currency's smallest unit) `) +
           `(difference ${amountText(abs(difference))})` +
           (w.amountProblem ? `: ${w.amountProblem}` : "") +
           (held ? "; the sale is not confirmed until the difference is resolved." : "."),
@@ -958,6 +961,7 @@ function adjustmentsOf(w: Work): string[] {
   if (!reading) return [];
   return [
     ...reading.items.map((r) => `read ${r}`),
+    ...(reading.payableNote ? [reading.payableNote] : []),
     ...(w.rounding ? [`tax rounding line ${w.rounding}`] : []),
   ];
 }

@@ -136,6 +136,8 @@ export interface SaleDraft {
   saleDate: string;
   currencyCode: string;
   grandTotal: string;
+  /** `grand_total` at the currency's minor unit (`OrderAmounts.payable`): what the sale must total. */
+  payable: string;
   party: PartyDraft;
   invoiceAddress: AddressDraft;
   shipmentAddress: AddressDraft;
@@ -149,6 +151,8 @@ export interface SaleDraft {
 export interface AmountReading {
   /** Items not read as price × quantity, e.g. `items.2: row total`. */
   items: string[];
+  /** How the payable total was taken, when it differs from `grand_total`. */
+  payableNote?: string;
   taxAfterDiscount: boolean;
   /** Why Magento's own amounts do not add up, when they do not. */
   unbalanced?: string;
@@ -292,6 +296,7 @@ function buildDraft(order: MagentoOrder, options: MappingOptions): SaleDraft {
     saleDate: localDate(order.created_at, options.timeZone),
     currencyCode,
     grandTotal: decimalText(order.grand_total),
+    payable: amountText(amounts.payable),
     party: {
       email,
       emailKey: email.toLowerCase(),
@@ -303,6 +308,7 @@ function buildDraft(order: MagentoOrder, options: MappingOptions): SaleDraft {
     lines,
     reading: {
       items: amounts.readings,
+      ...(amounts.payableNote ? { payableNote: amounts.payableNote } : {}),
       taxAfterDiscount: amounts.taxAfterDiscount,
       roundings: amounts.roundings,
       ...(amounts.unbalanced ? { unbalanced: amounts.unbalanced } : {}),
@@ -730,14 +736,14 @@ export function reconcileTotal(
   const predicted = predictTotal(priced, setup, step);
   if (!predicted.ok)
     return { draft, problem: `OrderBridge cannot foresee Tryton's total: ${predicted.reason}` };
-  const grandTotal = amount(draft.grandTotal);
-  if (roundHalfEven(grandTotal, step) !== grandTotal) {
+  const payable = amount(draft.payable);
+  if (roundHalfEven(payable, step) !== payable) {
     return {
       draft,
-      problem: `grand_total ${draft.grandTotal} ${draft.currencyCode} has smaller units than Tryton's currency (rounding ${amountText(step)})`,
+      problem: `${draft.payable} ${draft.currencyCode} has smaller units than Tryton's currency (rounding ${amountText(step)})`,
     };
   }
-  const difference = grandTotal - predicted.total;
+  const difference = payable - predicted.total;
   if (difference === 0n) return { draft };
   if (abs(difference) * 2n > roundingReach(draft, step)) {
     return {

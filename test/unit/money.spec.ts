@@ -176,10 +176,29 @@ describe("money (docs/money.md)", function () {
       assert.match(result.problem ?? "", /8\.25% is mapped to Tryton tax 7 of 8%/);
     });
 
-    it("holds a grand_total in units Tryton's currency does not have (fractional yen)", function () {
-      const yen = taxedOrder({ order_currency_code: "JPY", grand_total: 29.23 });
-      const result = reconcileTotal(draftOf(yen), setup("document"), amount("1"), options);
-      assert.match(result.problem ?? "", /grand_total 29\.23 JPY has smaller units than Tryton's currency/);
+    it("takes a grand_total with fractional yen at the currency's unit, says so, and holds what Tryton's currency cannot hold", function () {
+      // Magento rounds to 2 decimals whatever the currency: 29.23 JPY is charged as 29 yen.
+      const yen = draftOf(taxedOrder({ order_currency_code: "JPY", grand_total: 29.23 }));
+      assert.equal(yen.payable, "29");
+      assert.equal(
+        yen.reading.payableNote,
+        "grand_total 29.23 JPY taken as 29, the currency's smallest unit",
+      );
+      const result = reconcileTotal(yen, setup("document"), amount("1"), options);
+      assert.equal(result.problem, undefined);
+      // Tryton in yen: 27 + tax 2 (2.475 and −0.2475 rounded per sign) = 29, the payable total.
+      assert.equal(result.rounding, undefined);
+      // With 1.37 shipping: 30.60 → 31 yen to pay; Tryton's yen lines: 30 − 3 + 1 + tax 2 = 30.
+      const dearer = draftOf(
+        taxedOrder({ order_currency_code: "JPY", shipping_amount: 1.37, grand_total: 30.6 }),
+      );
+      assert.equal(dearer.payable, "31");
+      assert.equal(reconcileTotal(dearer, setup("document"), amount("1"), options).rounding, "1");
+      const coarse = reconcileTotal(draftOf(taxedOrder()), setup("document"), amount("1"), options);
+      assert.match(
+        coarse.problem ?? "",
+        /29\.23 USD has smaller units than Tryton's currency \(rounding 1\)/,
+      );
     });
 
     it("holds a difference larger than rounding explains", function () {
