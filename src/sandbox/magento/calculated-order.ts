@@ -13,6 +13,8 @@ export interface CalculatedItemIds {
   createdAt: string;
   /** applied_rule_ids of an item the coupon discounted. */
   ruleIds?: string;
+  /** More fields of row `index` (built into the record, not added after: items stay fast objects). */
+  extra?: (index: number, itemId: number) => Record<string, unknown>;
 }
 
 /** One item record per calculated row, children pointing at their parent's item_id. */
@@ -33,6 +35,7 @@ export function calculatedItems(totals: TaxTotals, ids: CalculatedItemIds): Mage
       ...(ids.ruleIds && money.discount_amount > 0 ? { applied_rule_ids: ids.ruleIds } : {}),
       created_at: ids.createdAt,
       updated_at: ids.createdAt,
+      ...ids.extra?.(i, ids.itemId(i)),
     };
   });
 }

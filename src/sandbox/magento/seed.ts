@@ -391,15 +391,14 @@ function buildOrder(
   };
   const totals = calculateTotals(cart);
   const firstItemId = ids.item + 1;
+  const flat = flatDrafts(drafts);
   const items = calculatedItems(totals, {
     orderId: entityId,
     itemId: (i) => firstItemId + i,
     createdAt,
     ...(plan.coupon ? { ruleIds: plan.coupon.ruleId } : {}),
+    extra: (i, itemId) => itemExtras(flat[i], itemId, plan.storeId),
   });
-  flatDrafts(drafts).forEach((draft, i) =>
-    Object.assign(items[i], itemExtras(draft, items[i].item_id, plan.storeId)),
-  );
   ids.item += items.length;
   const money = totals.order;
   const payment = plan.zeroTotal ? freePayment : rng.pick(paymentMethods);
