@@ -4,7 +4,9 @@
  * downloadable / configurable / bundle items, USD, EUR, GBP and JPY (0 decimals), coupons
  * including 100 % ones, every state/status pair of reference §7.5, unicode names, virtual-only
  * orders without shipping address, and many orders sharing an `updated_at` second.
- * Totals are consistent: grand_total = subtotal + shipping + tax + discount (discount negative).
+ * Money comes from the tax calculator (docs/magento-tax-calculation.md), each order with its own
+ * tax settings (`orderbridge_tax_settings`), so grand_total = subtotal + shipping + discount
+ * (negative) + tax + discount tax compensations, as Magento stores them (4 decimals).
  */
 import {
   coupons,
