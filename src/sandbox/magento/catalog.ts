@@ -333,7 +333,6 @@ export const coupons: Coupon[] = [
   { code: "SAVE10", ruleId: "2", rule: { kind: "percent", amount: 10 } },
   { code: "SPRING15", ruleId: "3", rule: { kind: "percent", amount: 15 } },
   { code: "VIP20", ruleId: "4", rule: { kind: "percent", amount: 20 } },
-  { code: "SHIP15", ruleId: "6", rule: { kind: "percent", amount: 15, applyToShipping: true } },
   { code: "TAKE3", ruleId: "7", rule: { kind: "by_fixed", amount: 3 } },
   { code: "CART25", ruleId: "8", rule: { kind: "cart_fixed", amount: 25 } },
   { code: "FREESHIP", ruleId: "9", rule: { kind: "free_shipping", amount: 0 } },
