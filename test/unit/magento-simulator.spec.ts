@@ -221,36 +221,36 @@ describe("Magento simulator: seed data", () => {
     const children = bundle.o.items.filter((i) => i.parent_item_id === bundle.i.item_id);
     assert.ok(children.length > 1);
     assert.ok(children.every((c) => num(c.price) > 0));
-    const d = bundle.o.order_currency_code === "JPY" ? 0 : 2;
-    assert.equal(
-      round2(
-        children.reduce((s, c) => s + num(c.row_total), 0),
-        d,
-      ),
-      bundle.i.row_total,
-    );
+    assert.equal(round2(children.reduce((s, c) => s + num(c.row_total), 0)), bundle.i.row_total);
     const types = new Set(items.map(({ i }) => i.product_type));
     for (const t of ["simple", "virtual", "downloadable", "configurable", "bundle"])
       assert.ok(types.has(t), t);
   });
 
-  it("has consistent totals in several currencies, JPY without decimals, and a zero grand total", () => {
+  it("has consistent totals in several currencies, JPY computed with 2 decimals as Magento does, and a zero grand total", () => {
+    // Magento stores DECIMAL(20,4); the grand total includes the discount tax compensations
+    // (docs/magento-tax-calculation.md §2, §4).
+    const stored = (n: number) => round2(n, 4);
     for (const o of orders) {
-      const d = o.order_currency_code === "JPY" ? 0 : 2;
-      const sum = num(o.subtotal) + num(o.shipping_amount) + num(o.tax_amount) + num(o.discount_amount);
-      assert.equal(round2(sum, d), o.grand_total, `order ${o.entity_id}`);
+      const sum =
+        num(o.subtotal) +
+        num(o.shipping_amount) +
+        num(o.tax_amount) +
+        num(o.discount_amount) +
+        num(o.discount_tax_compensation_amount) +
+        num(o.shipping_discount_tax_compensation_amount);
+      assert.equal(stored(sum), o.grand_total, `order ${o.entity_id}`);
       const baseSum =
         num(o.base_subtotal) +
         num(o.base_shipping_amount) +
         num(o.base_tax_amount) +
-        num(o.base_discount_amount);
-      assert.equal(round2(baseSum), o.base_grand_total, `order ${o.entity_id} base`);
+        num(o.base_discount_amount) +
+        num(o.base_discount_tax_compensation_amount) +
+        num(o.base_shipping_discount_tax_compensation_amount);
+      assert.equal(stored(baseSum), o.base_grand_total, `order ${o.entity_id} base`);
       assert.ok(num(o.discount_amount) <= 0, "order discount is negative");
       assert.equal(
-        round2(
-          o.items.filter((i) => !isChildItem(i)).reduce((s, i) => s + num(i.row_total), 0),
-          d,
-        ),
+        stored(o.items.filter((i) => !isChildItem(i)).reduce((s, i) => s + num(i.row_total), 0)),
         o.subtotal,
       );
       for (const i of o.items) assert.ok(num(i.discount_amount) >= 0, "item discount is positive");
@@ -262,7 +262,7 @@ describe("Magento simulator: seed data", () => {
     );
     for (const o of orders.filter((x) => x.order_currency_code === "JPY")) {
       for (const field of ["grand_total", "subtotal", "tax_amount", "shipping_amount"]) {
-        assert.ok(Number.isInteger(o[field]), `${field} of JPY order ${o.entity_id}`);
+        assert.equal(round2(num(o[field])), o[field], `${field} of JPY order ${o.entity_id}`);
       }
     }
     const zero = orders.find((o) => o.grand_total === 0);

@@ -18,6 +18,7 @@ import { inLists, quote } from "../../src/salesforce/soql";
 import { clone, orders } from "./salesforce-fixtures";
 
 const settings = pushSettings();
+const round2 = (n: number) => Math.round(n * 100) / 100;
 const hashOf = (o: ReturnType<typeof mapOrder>) =>
   contentHash(o, { status: "Draft", pricebookId: "01s", customerKey: o.customer.key, contacts: true });
 
@@ -84,7 +85,17 @@ describe("Salesforce order mapping and settings", () => {
       fees.map((l) => [l.key, l.sku, l.quantity, l.unitPrice]),
       [
         [`magento-${o.entity_id}-shipping`, "MAGENTO-SHIPPING", 1, o.shipping_amount],
-        [`magento-${o.entity_id}-discount`, "MAGENTO-DISCOUNT", 1, -Math.abs(o.discount_amount as number)],
+        // The discount without its tax: a discount on prices incl. tax carries its tax as compensation.
+        [
+          `magento-${o.entity_id}-discount`,
+          "MAGENTO-DISCOUNT",
+          1,
+          -round2(
+            Math.abs(o.discount_amount as number) -
+              Number(o.discount_tax_compensation_amount ?? 0) -
+              Number(o.shipping_discount_tax_compensation_amount ?? 0),
+          ),
+        ],
         [`magento-${o.entity_id}-tax`, "MAGENTO-TAX", 1, o.tax_amount],
       ],
     );

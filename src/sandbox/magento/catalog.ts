@@ -3,6 +3,7 @@
  * plus unicode names), customers and guests, payment and shipping methods, currencies.
  * Prices are in the base currency (USD).
  */
+import type { Coupon as CartRule } from "./tax-discounts";
 
 export interface Product {
   id: number;
@@ -317,13 +318,31 @@ export const shippingMethods: ShippingMethod[] = [
   { code: "freeshipping_freeshipping", description: "Free Shipping - Free", perUnit: 0, flat: 0 },
 ];
 
-export const coupons = [
-  { code: "SAVE10", percent: 10, ruleId: "2" },
-  { code: "SPRING15", percent: 15, ruleId: "3" },
-  { code: "VIP20", percent: 20, ruleId: "4" },
+/**
+ * Cart rules with a coupon (`rule` as the tax calculator applies it: docs/magento-tax-calculation.md §5).
+ * Amounts of fixed rules are in the base currency.
+ */
+export interface Coupon {
+  code: string;
+  ruleId: string;
+  /** The cart rule, as the tax calculator applies it. */
+  rule: CartRule;
+}
+
+export const coupons: Coupon[] = [
+  { code: "SAVE10", ruleId: "2", rule: { kind: "percent", amount: 10 } },
+  { code: "SPRING15", ruleId: "3", rule: { kind: "percent", amount: 15 } },
+  { code: "VIP20", ruleId: "4", rule: { kind: "percent", amount: 20 } },
+  { code: "TAKE3", ruleId: "7", rule: { kind: "by_fixed", amount: 3 } },
+  { code: "CART25", ruleId: "8", rule: { kind: "cart_fixed", amount: 25 } },
+  { code: "FREESHIP", ruleId: "9", rule: { kind: "free_shipping", amount: 0 } },
 ];
 
-export const fullDiscountCoupon = { code: "FREESAMPLE", percent: 100, ruleId: "5" };
+export const fullDiscountCoupon: Coupon = {
+  code: "FREESAMPLE",
+  ruleId: "5",
+  rule: { kind: "percent", amount: 100 },
+};
 
 export const customerComments = [
   "Please leave the parcel with the neighbour.",

@@ -1,6 +1,7 @@
 /** Strict Magento 2.4 REST simulator (reference/magento-rest.md): orders, auth, search, writes, faults. */
 export { startMagentoSimulator, defaultAdmin, defaultIntegration, defaultStoreViews } from "./server";
-export { generateOrders, statePairs } from "./seed";
+export { generateOrders, seedTaxSettings, statePairs, type SeedOptions } from "./seed";
+export type { TaxSettings } from "./tax-calculator";
 export { clock, MagentoClock, formatMagentoDate, parseMagentoDate } from "./clock";
 export {
   baseStringUri,

@@ -18,7 +18,13 @@ export const defaultStatus: Record<string, string> = {
   payment_review: "payment_review",
 };
 
-export const currencyDecimals = (code: unknown): number => (code === "JPY" ? 0 : 2);
+/**
+ * Magento computes money with 2 decimals whatever the currency (PriceCurrency::round) and stores
+ * it in DECIMAL(20,4) columns, where the tax calculator's unrounded amounts keep 4 decimals
+ * (docs/magento-tax-calculation.md §2): shares of a row are computed, sums and rests are stored.
+ */
+const computed = 2;
+const stored = 4;
 
 export function round(value: number, decimals: number): number {
   const f = 10 ** decimals;
@@ -94,7 +100,7 @@ export function invoiceLines(
   order: MagentoOrderRecord,
   requested: Array<{ item: MagentoOrderItem; qty: number }>,
 ): InvoiceAmounts {
-  const d = currencyDecimals(order.order_currency_code);
+  const d = stored;
   const out: InvoiceAmounts = {
     subtotal: 0,
     tax: 0,
@@ -106,24 +112,24 @@ export function invoiceLines(
   };
   for (const { item, qty } of requested) {
     const completes = num(item.qty_invoiced) + qty >= num(item.qty_ordered) - num(item.qty_canceled);
-    const share = (field: string, done: string, decimals: number) =>
+    const share = (field: string, done: string) =>
       completes
-        ? round(num(item[field]) - num(item[done]), decimals)
-        : round((num(item[field]) * qty) / num(item.qty_ordered), decimals);
-    const row = share("row_total", "row_invoiced", d);
-    const tax = share("tax_amount", "tax_invoiced", d);
-    const discount = share("discount_amount", "discount_invoiced", d);
-    const baseRow = share("base_row_total", "base_row_invoiced", 2);
-    const baseTax = share("base_tax_amount", "base_tax_invoiced", 2);
-    const baseDiscount = share("base_discount_amount", "base_discount_invoiced", 2);
+        ? round(num(item[field]) - num(item[done]), stored)
+        : round((num(item[field]) * qty) / num(item.qty_ordered), computed);
+    const row = share("row_total", "row_invoiced");
+    const tax = share("tax_amount", "tax_invoiced");
+    const discount = share("discount_amount", "discount_invoiced");
+    const baseRow = share("base_row_total", "base_row_invoiced");
+    const baseTax = share("base_tax_amount", "base_tax_invoiced");
+    const baseDiscount = share("base_discount_amount", "base_discount_invoiced");
     for (const target of [item, ...childrenOf(order, item)]) {
       const ratio = target === item ? 1 : num(target.row_total) / Math.max(num(item.row_total), 1e-9);
       target.row_invoiced = round(num(target.row_invoiced) + row * ratio, d);
       target.tax_invoiced = round(num(target.tax_invoiced) + tax * ratio, d);
       target.discount_invoiced = round(num(target.discount_invoiced) + discount * ratio, d);
-      target.base_row_invoiced = round(num(target.base_row_invoiced) + baseRow * ratio, 2);
-      target.base_tax_invoiced = round(num(target.base_tax_invoiced) + baseTax * ratio, 2);
-      target.base_discount_invoiced = round(num(target.base_discount_invoiced) + baseDiscount * ratio, 2);
+      target.base_row_invoiced = round(num(target.base_row_invoiced) + baseRow * ratio, d);
+      target.base_tax_invoiced = round(num(target.base_tax_invoiced) + baseTax * ratio, d);
+      target.base_discount_invoiced = round(num(target.base_discount_invoiced) + baseDiscount * ratio, d);
     }
     addQty(order, item, "qty_invoiced", qty);
     out.lines.push({ item, qty, row, tax, discount });
@@ -139,28 +145,28 @@ export function invoiceLines(
     out.base.shipping = num(order.base_shipping_amount);
   }
   out.grand = round(out.subtotal + out.tax + out.discount + out.shipping, d);
-  out.base.grand = round(out.base.subtotal + out.base.tax + out.base.discount + out.base.shipping, 2);
+  out.base.grand = round(out.base.subtotal + out.base.tax + out.base.discount + out.base.shipping, d);
   if (!canInvoiceAny(order)) {
     out.grand = round(num(order.grand_total) - num(order.total_invoiced), d);
-    out.base.grand = round(num(order.base_grand_total) - num(order.base_total_invoiced), 2);
+    out.base.grand = round(num(order.base_grand_total) - num(order.base_total_invoiced), d);
   }
   const add = (field: string, value: number, decimals: number) => {
     order[field] = round(num(order[field]) + value, decimals);
   };
   add("subtotal_invoiced", out.subtotal, d);
-  add("base_subtotal_invoiced", out.base.subtotal, 2);
+  add("base_subtotal_invoiced", out.base.subtotal, d);
   add("tax_invoiced", out.tax, d);
-  add("base_tax_invoiced", out.base.tax, 2);
+  add("base_tax_invoiced", out.base.tax, d);
   add("discount_invoiced", out.discount, d);
-  add("base_discount_invoiced", out.base.discount, 2);
+  add("base_discount_invoiced", out.base.discount, d);
   add("shipping_invoiced", out.shipping, d);
-  add("base_shipping_invoiced", out.base.shipping, 2);
+  add("base_shipping_invoiced", out.base.shipping, d);
   add("total_invoiced", out.grand, d);
-  add("base_total_invoiced", out.base.grand, 2);
+  add("base_total_invoiced", out.base.grand, d);
   add("total_paid", out.grand, d);
-  add("base_total_paid", out.base.grand, 2);
+  add("base_total_paid", out.base.grand, d);
   order.total_due = round(num(order.grand_total) - num(order.total_paid), d);
-  order.base_total_due = round(num(order.base_grand_total) - num(order.base_total_paid), 2);
+  order.base_total_due = round(num(order.base_grand_total) - num(order.base_total_paid), d);
   const payment = order.payment as Record<string, unknown> | undefined;
   if (payment) {
     payment.amount_paid = order.total_paid;
@@ -185,7 +191,7 @@ export function canCancel(order: MagentoOrderRecord): boolean {
  * invoiced, unrefunded quantities stays processing (or complete when nothing is left to ship).
  */
 export function cancelOrder(order: MagentoOrderRecord): void {
-  const d = currencyDecimals(order.order_currency_code);
+  const d = stored;
   let subtotal = 0;
   let baseSubtotal = 0;
   for (const line of lines(order)) {
@@ -200,9 +206,9 @@ export function cancelOrder(order: MagentoOrderRecord): void {
     addQty(order, line, "qty_canceled", qty);
   }
   order.subtotal_canceled = round(num(order.subtotal_canceled) + subtotal, d);
-  order.base_subtotal_canceled = round(num(order.base_subtotal_canceled) + baseSubtotal, 2);
+  order.base_subtotal_canceled = round(num(order.base_subtotal_canceled) + baseSubtotal, d);
   order.total_canceled = round(num(order.grand_total) - num(order.total_invoiced), d);
-  order.base_total_canceled = round(num(order.base_grand_total) - num(order.base_total_invoiced), 2);
+  order.base_total_canceled = round(num(order.base_grand_total) - num(order.base_total_invoiced), d);
   const refundable = lines(order).some((i) => num(i.qty_invoiced) - num(i.qty_refunded) > 0);
   const state = !refundable ? "canceled" : canShipAny(order) ? "processing" : "complete";
   order.state = state;
@@ -213,11 +219,11 @@ export function cancelOrder(order: MagentoOrderRecord): void {
 
 /** Refunds everything (seed data for closed orders). */
 export function refundAll(order: MagentoOrderRecord): void {
-  const d = currencyDecimals(order.order_currency_code);
+  const d = stored;
   for (const item of order.items) {
     item.qty_refunded = num(item.qty_invoiced);
     item.amount_refunded = round(num(item.row_invoiced) - num(item.discount_invoiced), d);
-    item.base_amount_refunded = round(num(item.base_row_invoiced) - num(item.base_discount_invoiced), 2);
+    item.base_amount_refunded = round(num(item.base_row_invoiced) - num(item.base_discount_invoiced), d);
   }
   const copy = (from: string, to: string) => {
     if (order[from] !== undefined) order[to] = order[from];

@@ -9,8 +9,12 @@
 /** Most significant digits a double holds reliably (DBL_DIG). */
 const DOUBLE_DIGITS = 15;
 
+/** 10^0 … 10^64 as Math.pow gives them (a table: the seed rounds millions of amounts). */
+const powersOf10 = Array.from({ length: 65 }, (_, i) => Math.pow(10, i));
+
 function pow10(exponent: number): number {
-  return Math.pow(10, Math.abs(exponent));
+  const e = Math.abs(exponent);
+  return powersOf10[e] ?? Math.pow(10, e);
 }
 
 /** PHP's php_round_helper for PHP_ROUND_HALF_UP: half away from zero. */

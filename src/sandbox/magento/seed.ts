@@ -4,7 +4,9 @@
  * downloadable / configurable / bundle items, USD, EUR, GBP and JPY (0 decimals), coupons
  * including 100 % ones, every state/status pair of reference §7.5, unicode names, virtual-only
  * orders without shipping address, and many orders sharing an `updated_at` second.
- * Totals are consistent: grand_total = subtotal + shipping + tax + discount (discount negative).
+ * Money comes from the tax calculator (docs/magento-tax-calculation.md), each order with its own
+ * tax settings (`orderbridge_tax_settings`), so grand_total = subtotal + shipping + discount
+ * (negative) + tax + discount tax compensations, as Magento stores them (4 decimals).
  */
 import {
   coupons,
@@ -22,7 +24,6 @@ import {
 import { formatMagentoDate, parseMagentoDate } from "./clock";
 import {
   cancelOrder,
-  currencyDecimals,
   invoiceLines,
   lines,
   qtyToInvoice,
@@ -33,15 +34,11 @@ import {
   shipLines,
 } from "./order-math";
 import { Prng } from "./prng";
-import {
-  draftLines,
-  itemRecord,
-  type Coupon,
-  type ItemDraft,
-  type LineKind,
-  type PriceContext,
-} from "./seed-lines";
-import type { MagentoAddress, MagentoOrderItem, MagentoOrderRecord, MagentoStatusHistory } from "./types";
+import { calculatedItems, calculatedOrderFields } from "./calculated-order";
+import { cartLine, draftLines, flatDrafts, itemExtras, type Coupon, type LineKind } from "./seed-lines";
+import { calculateTotals, type TaxCart, type TaxMethod, type TaxSettings } from "./tax-calculator";
+import type { CorpusCouponKind, TotalsCorpusSettings } from "./totals-corpus";
+import type { MagentoAddress, MagentoOrderRecord, MagentoStatusHistory } from "./types";
 
 const seedStartMs = Date.UTC(2024, 0, 8, 9, 0, 0);
 
@@ -325,6 +322,48 @@ function applyState(rng: Prng, order: MagentoOrderRecord, plan: OrderPlan): void
   order.status = status;
 }
 
+const taxMethods: ReadonlyArray<readonly [TaxMethod, number]> = [
+  ["TOTAL_BASE_CALCULATION", 55],
+  ["ROW_BASE_CALCULATION", 25],
+  ["UNIT_BASE_CALCULATION", 20],
+];
+
+/**
+ * The tax settings of one order (Stores > Configuration > Sales > Tax), drawn from their own
+ * PRNG so that everything but money stays what the seed gave before; `fixed` overrides the draw.
+ * The mix leans on Magento's defaults (total method, prices excl. tax, tax after discount) and
+ * reaches every combination.
+ */
+export function seedTaxSettings(
+  seed: number,
+  entityId: number,
+  fixed: Partial<TaxSettings> = {},
+): TaxSettings {
+  const rng = new Prng(Math.imul(seed, 0x9e3779b1) ^ Math.imul(entityId, 0x85ebca6b));
+  const catalogPricesIncludeTax = rng.chance(0.4);
+  return {
+    method: rng.weighted(taxMethods),
+    catalogPricesIncludeTax,
+    shippingPricesIncludeTax: rng.chance(0.85) === catalogPricesIncludeTax,
+    applyTaxAfterDiscount: rng.chance(0.75),
+    discountOnPricesIncludingTax: rng.chance(catalogPricesIncludeTax ? 0.6 : 0.15),
+    ...fixed,
+    crossBorderTrade: false,
+  };
+}
+
+function couponLabel(rule: Coupon["rule"]): CorpusCouponKind {
+  if (rule.kind === "percent" && rule.amount === 100) return "percent_100";
+  if (rule.applyToShipping)
+    return rule.kind === "percent" ? "percent_with_shipping" : "by_fixed_with_shipping";
+  return rule.kind;
+}
+
+export interface SeedOptions {
+  /** Tax settings every order uses; unset fields are drawn per order (seedTaxSettings). */
+  taxSettings?: Partial<TaxSettings>;
+}
+
 /** Builds one order. `plan` comes from the seeded planner; ids continue across orders. */
 function buildOrder(
   rng: Prng,
@@ -332,49 +371,38 @@ function buildOrder(
   entityId: number,
   createdAt: string,
   plan: OrderPlan,
+  settings: TaxSettings,
 ): MagentoOrderRecord {
   const currency = currencies[plan.currency];
-  const decimals = currencyDecimals(currency.code);
-  const taxPercent = plan.zeroTotal ? 0 : (taxPercentByCountry[plan.person.address.country_id] ?? 0);
-  const discountPercent = plan.coupon?.percent ?? 0;
-  const ctx: PriceContext = { rate: currency.rate, decimals, discountPercent, taxPercent };
-  const baseCtx: PriceContext = { rate: 1, decimals: 2, discountPercent, taxPercent };
-  const drafts = draftLines(rng, plan.lineKinds, ctx, baseCtx);
+  const country = plan.person.address.country_id;
+  const taxPercent = plan.zeroTotal ? 0 : (taxPercentByCountry[country] ?? 0);
+  const drafts = draftLines(rng, plan.lineKinds);
   const email = plan.emailVariant ? emailCaseVariant(plan.person.email, rng) : plan.person.email;
-  const common = {
-    orderId: entityId,
-    storeId: plan.storeId,
-    createdAt,
-    taxPercent,
-    decimals,
-    coupon: plan.coupon,
-  };
-  const items: MagentoOrderItem[] = [];
-  for (const draft of drafts) {
-    const parent = itemRecord(draft, { ...common, itemId: ++ids.item });
-    items.push(parent);
-    for (const child of draft.children ?? []) {
-      items.push({ ...itemRecord(child, { ...common, itemId: ++ids.item }), parent_item_id: parent.item_id });
-    }
-  }
   const isVirtual = drafts.every((d) => d.product.isVirtual);
   const shippedUnits = drafts.filter((d) => !d.product.isVirtual).reduce((s, d) => s + d.qty, 0);
   const method = isVirtual ? undefined : plan.zeroTotal ? shippingMethods[2] : rng.pick(shippingMethods);
-  const baseShipping = method ? method.flat + method.perUnit * shippedUnits : 0;
-  const shipping = round(baseShipping * currency.rate, decimals);
-  const sum = (pick: (d: ItemDraft) => number, d: number) =>
-    round(
-      drafts.reduce((s, x) => s + pick(x), 0),
-      d,
-    );
-  const subtotal = sum((d) => d.priced.row, decimals);
-  const baseSubtotal = sum((d) => d.basePriced.row, 2);
-  const discount = -sum((d) => d.priced.discount, decimals);
-  const baseDiscount = -sum((d) => d.basePriced.discount, 2);
-  const tax = sum((d) => d.priced.tax, decimals);
-  const baseTax = sum((d) => d.basePriced.tax, 2);
-  const grand = round(subtotal + shipping + tax + discount, decimals);
-  const baseGrand = round(baseSubtotal + baseShipping + baseTax + baseDiscount, 2);
+  const cart: TaxCart = {
+    lines: drafts.map((d) => cartLine(d, taxPercent)),
+    shipping: method ? method.flat + method.perUnit * shippedUnits : 0,
+    // US sales tax mostly leaves shipping alone; VAT countries tax it at the goods' rate.
+    shippingTaxPercent: country === "US" ? 0 : taxPercent,
+    coupon: plan.coupon?.rule ?? { kind: "none", amount: 0 },
+    settings,
+    currencyDecimals: currency.code === "JPY" ? 0 : 2,
+    baseToOrderRate: currency.rate,
+  };
+  const totals = calculateTotals(cart);
+  const firstItemId = ids.item + 1;
+  const flat = flatDrafts(drafts);
+  const items = calculatedItems(totals, {
+    orderId: entityId,
+    itemId: (i) => firstItemId + i,
+    createdAt,
+    ...(plan.coupon ? { ruleIds: plan.coupon.ruleId } : {}),
+    extra: (i, itemId) => itemExtras(flat[i], itemId, plan.storeId),
+  });
+  ids.item += items.length;
+  const money = totals.order;
   const payment = plan.zeroTotal ? freePayment : rng.pick(paymentMethods);
   const billing = address(plan.person, "billing", entityId, email);
 
@@ -385,23 +413,11 @@ function buildOrder(
       : plan.coupon.ruleId
     : undefined;
   const order: MagentoOrderRecord = {
-    ...(ruleIds ? { applied_rule_ids: ruleIds } : {}),
-    base_currency_code: "USD",
-    base_discount_amount: baseDiscount,
-    base_grand_total: baseGrand,
-    base_discount_tax_compensation_amount: 0,
-    base_shipping_amount: baseShipping,
-    base_shipping_discount_amount: 0,
-    base_shipping_incl_tax: baseShipping,
-    base_shipping_tax_amount: 0,
-    base_subtotal: baseSubtotal,
-    base_subtotal_incl_tax: sum((d) => d.basePriced.row + d.basePriced.taxBeforeDiscount, 2),
-    base_tax_amount: baseTax,
-    base_total_due: baseGrand,
-    base_to_global_rate: 1,
-    base_to_order_rate: currency.rate,
+    ...calculatedOrderFields(cart, totals, {
+      currency: currency.code,
+      ...(plan.coupon && ruleIds ? { coupon: { code: plan.coupon.code, ruleIds } } : {}),
+    }),
     billing_address_id: billing.entity_id,
-    ...(plan.coupon ? { coupon_code: plan.coupon.code, discount_description: plan.coupon.code } : {}),
     created_at: createdAt,
     customer_email: email,
     customer_firstname: plan.person.firstname,
@@ -410,37 +426,19 @@ function buildOrder(
     customer_is_guest: plan.guest ? 1 : 0,
     customer_lastname: plan.person.lastname,
     customer_note_notify: 1,
-    discount_amount: discount,
     email_sent: 1,
     entity_id: entityId,
-    global_currency_code: "USD",
-    grand_total: grand,
-    discount_tax_compensation_amount: 0,
     increment_id: ids.nextIncrement(plan.storeId),
-    is_virtual: isVirtual ? 1 : 0,
-    order_currency_code: currency.code,
     protect_code: rng.hex(6),
     quote_id: entityId + 1,
     remote_ip: `203.0.113.${rng.int(1, 254)}`,
     ...(method ? { shipping_description: method.description } : {}),
-    shipping_amount: shipping,
-    shipping_discount_amount: 0,
-    shipping_discount_tax_compensation_amount: 0,
-    shipping_incl_tax: shipping,
-    shipping_tax_amount: 0,
     state: "new",
     status: "pending",
-    store_currency_code: "USD",
     store_id: plan.storeId,
     store_name: storeNames[plan.storeId] ?? storeNames[1],
     store_to_base_rate: 0,
     store_to_order_rate: 0,
-    subtotal,
-    subtotal_incl_tax: sum((d) => d.priced.row + d.priced.taxBeforeDiscount, decimals),
-    tax_amount: tax,
-    total_due: grand,
-    total_item_count: drafts.length,
-    total_qty_ordered: drafts.reduce((s, d) => s + d.qty, 0),
     updated_at: createdAt,
     ...(isVirtual
       ? {}
@@ -455,14 +453,14 @@ function buildOrder(
     payment: {
       account_status: null,
       additional_information: [...payment.additional],
-      amount_ordered: grand,
-      base_amount_ordered: baseGrand,
-      base_shipping_amount: baseShipping,
+      amount_ordered: money.grand_total,
+      base_amount_ordered: money.base_grand_total,
+      base_shipping_amount: money.base_shipping_amount,
       cc_last4: null,
       entity_id: entityId,
       method: payment.method,
       parent_id: entityId,
-      shipping_amount: shipping,
+      shipping_amount: money.shipping_amount,
     },
     status_histories: [],
     extension_attributes: {
@@ -473,15 +471,15 @@ function buildOrder(
               ? {}
               : { address: address(plan.person, "shipping", entityId, email), method: method?.code }),
             total: {
-              base_shipping_amount: baseShipping,
-              base_shipping_discount_amount: 0,
-              base_shipping_incl_tax: baseShipping,
-              base_shipping_tax_amount: 0,
-              shipping_amount: shipping,
-              shipping_discount_amount: 0,
-              shipping_discount_tax_compensation_amount: 0,
-              shipping_incl_tax: shipping,
-              shipping_tax_amount: 0,
+              base_shipping_amount: money.base_shipping_amount,
+              base_shipping_discount_amount: money.base_shipping_discount_amount,
+              base_shipping_incl_tax: money.base_shipping_incl_tax,
+              base_shipping_tax_amount: money.base_shipping_tax_amount,
+              shipping_amount: money.shipping_amount,
+              shipping_discount_amount: money.shipping_discount_amount,
+              shipping_discount_tax_compensation_amount: money.shipping_discount_tax_compensation_amount,
+              shipping_incl_tax: money.shipping_incl_tax,
+              shipping_tax_amount: money.shipping_tax_amount,
             },
           },
           items: [],
@@ -489,6 +487,12 @@ function buildOrder(
       ],
       payment_additional_info: [{ key: "method_title", value: payment.title }],
     },
+    orderbridge_tax_settings: {
+      ...settings,
+      coupon: plan.coupon ? couponLabel(plan.coupon.rule) : "none",
+      currencyDecimals: cart.currencyDecimals,
+      currency: currency.code,
+    } satisfies TotalsCorpusSettings,
   };
 
   const [state] = plan.state;
@@ -506,7 +510,7 @@ function buildOrder(
 }
 
 /** Deterministic seed orders: the same (count, seed) always gives deep-equal data. */
-export function generateOrders(count: number, seed = 1): MagentoOrderRecord[] {
+export function generateOrders(count: number, seed = 1, options: SeedOptions = {}): MagentoOrderRecord[] {
   const rng = new Prng(seed);
   const plans = planOrders(count, rng);
   const ids = new IdSequences();
@@ -515,7 +519,8 @@ export function generateOrders(count: number, seed = 1): MagentoOrderRecord[] {
   for (let i = 0; i < count; i++) {
     // ~12 % of orders are placed in the same second as the previous one.
     if (i > 0 && !rng.chance(0.12)) createdMs += rng.int(1, 4 * 3600) * 1000;
-    orders.push(buildOrder(rng, ids, i + 1, formatMagentoDate(createdMs), plans[i]));
+    const settings = seedTaxSettings(seed, i + 1, options.taxSettings);
+    orders.push(buildOrder(rng, ids, i + 1, formatMagentoDate(createdMs), plans[i], settings));
   }
   // Mass actions (ERP status sync, reindex) touch many orders in the same second.
   const batches = [3600, 86400, 2 * 86400].map((s) => createdMs + s * 1000);
@@ -536,10 +541,12 @@ export function generateNewOrder(
   at: string,
   seed: number,
   existing: Iterable<MagentoOrderRecord>,
+  options: SeedOptions = {},
 ): MagentoOrderRecord {
   const rng = new Prng(seed * 7919 + entityId);
   const plan = { ...randomPlan(rng), state: statePairs[0] };
-  const order = buildOrder(rng, IdSequences.after(existing), entityId, at, plan);
+  const settings = seedTaxSettings(seed, entityId, options.taxSettings);
+  const order = buildOrder(rng, IdSequences.after(existing), entityId, at, plan, settings);
   order.updated_at = at;
   refreshDerived(order);
   return order;

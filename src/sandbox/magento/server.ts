@@ -90,7 +90,13 @@ export async function startMagentoSimulator(opts: MagentoSimulatorOptions = {}):
   const host = opts.host ?? "127.0.0.1";
   const clock = opts.clock ?? sharedClock;
   const seed = opts.seed ?? 1;
-  const store = new OrderStore(generateOrders(opts.orders ?? 60, seed), clock, seed);
+  const seedOptions = { taxSettings: opts.taxSettings };
+  const store = new OrderStore(
+    generateOrders(opts.orders ?? 60, seed, seedOptions),
+    clock,
+    seed,
+    seedOptions,
+  );
   const auth = new Authenticator(
     opts.admin ?? defaultAdmin,
     { ...defaultIntegration, ...opts.integration },

@@ -5,7 +5,7 @@
  */
 import { formatMagentoDate, parseMagentoDate, type MagentoClock } from "./clock";
 import { lines, num, refreshDerived } from "./order-math";
-import { generateNewOrder, IdSequences } from "./seed";
+import { generateNewOrder, IdSequences, type SeedOptions } from "./seed";
 import type { MagentoInvoiceRecord, MagentoOrderRecord, MagentoShipmentRecord } from "./types";
 
 export class OrderStore {
@@ -18,6 +18,7 @@ export class OrderStore {
     seedOrders: MagentoOrderRecord[],
     readonly clock: MagentoClock,
     private readonly seed: number,
+    private readonly seedOptions: SeedOptions = {},
   ) {
     for (const order of seedOrders) this.orders.set(order.entity_id, order);
     for (const order of seedOrders) this.deriveDocuments(order);
@@ -53,7 +54,7 @@ export class OrderStore {
 
   add(partial: Record<string, unknown> = {}): MagentoOrderRecord {
     const entityId = Math.max(0, ...this.orders.keys()) + 1;
-    const order = generateNewOrder(entityId, this.now(), this.seed, this.orders.values());
+    const order = generateNewOrder(entityId, this.now(), this.seed, this.orders.values(), this.seedOptions);
     Object.assign(order, partial);
     refreshDerived(order);
     this.orders.set(order.entity_id, order);

@@ -3,6 +3,7 @@
  * evenly over every tax setting × coupon kind × currency precision, in the simulator's order
  * record format. Each record names the settings that produced it in `orderbridge_tax_settings`.
  */
+import { calculatedItems, calculatedOrderFields } from "./calculated-order";
 import { bundles, configurables, downloadableProducts, simpleProducts, virtualProducts } from "./catalog";
 import { phpRound } from "./php-round";
 import { Prng } from "./prng";
@@ -16,7 +17,7 @@ import {
   type TaxSettings,
   type TaxTotals,
 } from "./tax-calculator";
-import type { MagentoOrderItem, MagentoOrderRecord } from "./types";
+import type { MagentoOrderRecord } from "./types";
 
 export type CorpusCouponKind =
   CouponKind | "percent_100" | "percent_with_shipping" | "by_fixed_with_shipping";
@@ -157,33 +158,6 @@ function randomCart(rng: Prng, combo: TotalsCorpusSettings): TaxCart {
 const corpusStart = Date.UTC(2024, 5, 3, 8, 0, 0);
 const magentoDate = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace("T", " ");
 
-function itemRecords(
-  totals: TaxTotals,
-  cart: TaxCart,
-  orderId: number,
-  createdAt: string,
-): MagentoOrderItem[] {
-  const firstId = orderId * 100;
-  return totals.items.map((money, i) => {
-    const { sku, name, productType, qty, parentIndex, ...amounts } = money;
-    const isVirtual = productType === "virtual" || productType === "downloadable";
-    return {
-      item_id: firstId + i,
-      order_id: orderId,
-      sku,
-      name,
-      product_type: productType,
-      qty_ordered: qty,
-      ...(parentIndex === undefined ? {} : { parent_item_id: firstId + parentIndex }),
-      is_virtual: isVirtual ? 1 : 0,
-      ...amounts,
-      ...(cart.coupon.kind !== "none" && money.discount_amount > 0 ? { applied_rule_ids: "7" } : {}),
-      created_at: createdAt,
-      updated_at: createdAt,
-    };
-  });
-}
-
 function orderRecord(
   entityId: number,
   combo: TotalsCorpusSettings,
@@ -191,8 +165,13 @@ function orderRecord(
   totals: TaxTotals,
 ): MagentoOrderRecord {
   const createdAt = magentoDate(corpusStart + entityId * 60_000);
-  const items = itemRecords(totals, cart, entityId, createdAt);
   const couponCode = cart.coupon.kind === "none" ? undefined : `TAX-${combo.coupon.toUpperCase()}`;
+  const items = calculatedItems(totals, {
+    orderId: entityId,
+    itemId: (i) => entityId * 100 + i,
+    createdAt,
+    ...(couponCode ? { ruleIds: "7" } : {}),
+  });
   return {
     entity_id: entityId,
     increment_id: String(300000000 + entityId),
@@ -205,21 +184,10 @@ function orderRecord(
     customer_firstname: "Tax",
     customer_lastname: `Case ${entityId}`,
     customer_is_guest: 1,
-    base_currency_code: "USD",
-    global_currency_code: "USD",
-    store_currency_code: "USD",
-    order_currency_code: combo.currency,
-    base_to_order_rate: cart.baseToOrderRate ?? 1,
-    base_to_global_rate: 1,
-    ...(couponCode
-      ? { coupon_code: couponCode, discount_description: couponCode, applied_rule_ids: "7" }
-      : {}),
-    ...totals.order,
-    total_due: totals.order.grand_total,
-    base_total_due: totals.order.base_grand_total,
-    total_item_count: cart.lines.length,
-    total_qty_ordered: cart.lines.reduce((s, l) => s + l.qty, 0),
-    is_virtual: totals.order.base_shipping_amount === 0 && cart.shipping === 0 ? 1 : 0,
+    ...calculatedOrderFields(cart, totals, {
+      currency: combo.currency,
+      ...(couponCode ? { coupon: { code: couponCode, ruleIds: "7" } } : {}),
+    }),
     items,
     payment: {
       method: "checkmo",

@@ -62,6 +62,11 @@ export interface MagentoSimulatorOptions {
   latencyMs?: number;
   faults?: FaultOptions;
   stores?: StoreView[];
+  /**
+   * Tax settings (Stores > Configuration > Sales > Tax) for every generated order; fields left
+   * out are drawn per order from the seed (a realistic mix over every combination).
+   */
+  taxSettings?: Partial<import("./tax-calculator").TaxSettings>;
   /** Clock for updated_at and token expiry; defaults to the shared `clock`. */
   clock?: import("./clock").MagentoClock;
 }
