@@ -15,6 +15,7 @@
  * - A grand total finer than the org's decimals (BHD 24.585 with 2 decimals) cannot be held at
  *   all: the order is held (`currency_precision`), never rounded silently.
  */
+import { minorUnitStep } from "../magento/order-amounts";
 import { abs, amount, amountText, roundTo, sum, times, type Amount } from "../sync/amounts";
 import type { SyncError } from "../sync/result";
 import type { WantedLine, WantedOrder } from "./order-mapping";
@@ -88,7 +89,8 @@ export function fitLines(
   // Magento rounds its amounts to 2 decimals whatever the currency (docs/money.md).
   const units = sum(wanted.lines.map((l) => abs(amount(l.quantity)))) + amount(wanted.lines.length);
   const unit = step > MAGENTO_STEP ? step : MAGENTO_STEP;
-  if (abs(residual) > times(unit, units)) {
+  // The total itself was taken at the currency's smallest unit (`payable`): up to half of it more.
+  if (abs(residual) > times(unit, units) + minorUnitStep(currency)) {
     return {
       ok: false,
       error: mismatch(

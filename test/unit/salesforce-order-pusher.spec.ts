@@ -3,7 +3,9 @@
  * what lands in Salesforce, what a re-sync costs, and how each failure stays with its order.
  */
 import assert from "node:assert/strict";
+import { payableOf } from "../../src/magento/order-amounts";
 import { lineItems, type MagentoOrder } from "../../src/magento/schema";
+import { amount, amountText } from "../../src/sync/amounts";
 import { DailyLimitError, SetupError } from "../../src/salesforce/errors";
 import type { PushSummary } from "../../src/salesforce/order-pusher";
 import type { FaultOptions, SalesforceSimulator } from "../../src/sandbox/salesforce";
@@ -74,8 +76,10 @@ function assertInSalesforce(
     assert.equal(sf.Pricebook2Id, sim.db.standardPricebookId);
     const account = accounts.get(sf.AccountId as string) as Rec;
     assert.equal(account.Magento_Customer_Key__c, `email:${o.customer_email.toLowerCase()}`);
-    assert.ok(
-      Math.abs((sf.TotalAmount as number) - o.grand_total) < 0.005,
+    // Exactly Magento's grand total at the currency's smallest unit (fractional yen are not charged).
+    assert.equal(
+      amountText(amount(sf.TotalAmount as number)),
+      amountText(payableOf(amount(o.grand_total), o.order_currency_code)),
       `total of #${o.increment_id} (${String(sf.TotalAmount)}) equals Magento's grand total ${o.grand_total}`,
     );
     const lines = byKey(items.get(sf.Id as string) ?? [], "Magento_Item_Key__c");
