@@ -3,6 +3,8 @@
  * (several currencies, so that an unknown currency is refused per order), and a pusher that
  * talks to it. Everything started here is stopped by `stopSalesforce()`.
  */
+import { minorUnitStep, payableOf } from "../../src/magento/order-amounts";
+import { amount, amountText } from "../../src/sync/amounts";
 import { lineItems, type MagentoOrder } from "../../src/magento/schema";
 import { OrderPusher } from "../../src/salesforce/order-pusher";
 import { SalesforceSession } from "../../src/salesforce/session";
@@ -126,7 +128,8 @@ export function checkSalesforce(
       wrong(`name ${String(sf.Name)}`);
       continue;
     }
-    if (Math.abs(Number(sf.TotalAmount) - order.grand_total) > 0.005) {
+    // Exactly grand_total at the currency's unit (docs/money.md).
+    if (amount(Number(sf.TotalAmount)) !== payableOf(amount(order.grand_total), order.order_currency_code)) {
       wrong(`total ${String(sf.TotalAmount)}, grand_total ${order.grand_total}`);
       continue;
     }
@@ -140,7 +143,12 @@ export function checkSalesforce(
     );
     const bad = lineItems(order).find((line) => {
       const item = items.get(`magento-${order.entity_id}-${line.itemId}`);
-      return !item || item.Quantity !== line.qty || Math.abs(Number(item.UnitPrice) - line.price) > 0.005;
+      if (!item || item.Quantity !== line.qty) return true;
+      // The unit price is Magento's price, or the row total over the quantity where the price does
+      // not reproduce the row (docs/money.md), each rounded to the currency's unit (yen in the org).
+      const unit = Number(item.UnitPrice);
+      const half = Number(amountText(minorUnitStep(order.order_currency_code))) / 2 + 1e-9;
+      return Math.abs(unit - line.price) > half && Math.abs(unit - line.rowTotal / line.qty) > half;
     });
     if (bad) {
       wrong(`item ${bad.itemId} (${bad.sku})`);

@@ -6,7 +6,8 @@
  */
 import { lineItems, shippingAddress, validateOrder, type MagentoOrder } from "../../src/magento/schema";
 import { settleServerAt } from "./tryton-server";
-import { amount, amountText } from "../../src/sync/amounts";
+import { minorUnitStep, payableOf } from "../../src/magento/order-amounts";
+import { amount, amountText, roundHalfEven } from "../../src/sync/amounts";
 import { type TrytonClient, type TrytonRecord } from "../../src/tryton/rpc";
 import type { ImportSettings } from "../../src/tryton/sale-import";
 import { parseMarker } from "../../src/tryton/sale-mapping";
@@ -168,7 +169,7 @@ export async function checkTryton(
     client,
     "sale.line",
     sales.flatMap((s) => s.lines),
-    ["product", "quantity", "amount", "description"],
+    ["product", "quantity", "amount", "unit_price", "description"],
   );
   const lines = new Map(lineRows.map((l) => [l.id, l]));
   const productCode = new Map(
@@ -240,27 +241,37 @@ export async function checkTryton(
       wrong(`currency ${currencyCode.get(sale.currency)}`);
       continue;
     }
-    // Tryton rounds tax per document, Magento per row: at most one currency unit per taxed row apart.
-    const gap = amount(String(sale.total_amount)) - amount(order.grand_total);
-    const taxedRows = Math.max(1, lineItems(order).filter((l) => l.taxPercent).length);
-    const unit = amount(order.order_currency_code === "JPY" ? "1" : "0.01");
-    if ((gap < 0n ? -gap : gap) > unit * BigInt(taxedRows)) {
+    // Exactly what the customer paid: grand_total at the currency's unit (docs/money.md); a tax
+    // rounding difference is an explicit rounding line, counted here.
+    if (
+      amount(String(sale.total_amount)) !== payableOf(amount(order.grand_total), order.order_currency_code)
+    ) {
       wrong(`total ${String(sale.total_amount)}, grand_total ${order.grand_total}`);
       continue;
     }
-    if (gap !== 0n) report.roundingGaps += 1;
+    const saleLines = sale.lines.map((id) => lines.get(id)!).filter(Boolean);
+    const rounding = saleLines.find((l) => String(l.description).startsWith("Tax rounding"));
+    if (rounding) report.roundingGaps += 1;
+    const unit = minorUnitStep(order.order_currency_code);
     const untaxed =
-      amount(order.subtotal ?? 0) + amount(order.shipping_amount ?? 0) + amount(order.discount_amount ?? 0);
-    if (amount(String(sale.untaxed_amount)) !== untaxed) {
+      amount(order.subtotal ?? 0) +
+      amount(order.shipping_amount ?? 0) +
+      amount(order.discount_amount ?? 0) +
+      amount(order.discount_tax_compensation_amount ?? 0) +
+      amount(order.shipping_discount_tax_compensation_amount ?? 0) +
+      (rounding ? amount(String(rounding.unit_price)) : 0n);
+    // Tryton rounds each line to the currency: in yen each line may move the untaxed half a yen.
+    const drift = amount(String(sale.untaxed_amount)) - untaxed;
+    const allowed = unit > amount("0.01") ? unit * BigInt(saleLines.length) : 0n;
+    if ((drift < 0n ? -drift : drift) * 2n > allowed) {
       wrong(`untaxed ${String(sale.untaxed_amount)}, expected ${amountText(untaxed)}`);
       continue;
     }
-    const saleLines = sale.lines.map((id) => lines.get(id)!).filter(Boolean);
     const items = saleLines.filter(
-      (l) => !["SHIPPING", "DISCOUNT"].includes(productCode.get(l.product as number) ?? ""),
+      (l) => !["SHIPPING", "DISCOUNT", "ROUNDING"].includes(productCode.get(l.product as number) ?? ""),
     );
     const want = lineItems(order)
-      .map((l) => `${l.sku}|${l.qty}|${amountText(amount(l.rowTotal))}|${l.name}`)
+      .map((l) => `${l.sku}|${l.qty}|${amountText(roundHalfEven(amount(l.rowTotal), unit))}|${l.name}`)
       .sort();
     const got = items
       .map(
@@ -275,7 +286,8 @@ export async function checkTryton(
     const shipping = saleLines.filter((l) => productCode.get(l.product as number) === "SHIPPING");
     if (
       order.shipping_amount &&
-      (shipping.length !== 1 || amount(String(shipping[0]!.amount)) !== amount(order.shipping_amount))
+      (shipping.length !== 1 ||
+        amount(String(shipping[0]!.amount)) !== roundHalfEven(amount(order.shipping_amount), unit))
     ) {
       wrong(`shipping lines ${shipping.map((l) => String(l.amount)).join(", ")}`);
       continue;
