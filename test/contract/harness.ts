@@ -7,7 +7,12 @@
  *   describeContract("Tryton simulator", simulatorServer, trytonRpcContract);
  */
 import { TrytonClient, type TrytonClientOptions } from "../../src/tryton/rpc";
-import type { TrytonFixtures } from "../support/tryton-server";
+import {
+  startTrytonSimulator,
+  type TrytonSimulator,
+  type TrytonSimulatorOptions,
+} from "../../src/sandbox/tryton";
+import { flavourTitle, realTrytonServer, TRYTON_MATRIX, type TrytonFixtures } from "../support/tryton-server";
 
 export type { TrytonFixtures } from "../support/tryton-server";
 
@@ -98,4 +103,34 @@ export function describeContract(name: string, getServer: ServerProvider, suite:
 
     suite(ctx);
   });
+}
+
+/**
+ * The suite on the Tryton simulator (started on first use, stopped after the enclosing
+ * `describe`) and on every real server of the matrix (`TRYTON_FLAVOURS`), each titled
+ * `<title>: Tryton simulator`, `<title>: real Tryton 7.0 on PostgreSQL …`.
+ */
+export function describeOnEveryTryton(
+  title: string,
+  suite: ContractSuite,
+  simulatorOptions: TrytonSimulatorOptions = {},
+): void {
+  let sim: TrytonSimulator | undefined;
+  const simulator = async (): Promise<TrytonServerDescriptor> => {
+    sim ??= await startTrytonSimulator(simulatorOptions);
+    return {
+      kind: "simulator",
+      url: sim.url,
+      database: sim.database,
+      username: sim.username,
+      password: sim.password,
+      fixtures: sim.fixtures,
+    };
+  };
+  after(async () => {
+    await sim?.stop();
+  });
+  describeContract(`${title}: Tryton simulator`, simulator, suite);
+  for (const flavour of TRYTON_MATRIX)
+    describeContract(`${title}: real ${flavourTitle(flavour)}`, () => realTrytonServer(flavour), suite);
 }

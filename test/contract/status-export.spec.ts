@@ -14,7 +14,6 @@ import { MagentoClient } from "../../src/magento/client";
 import { runPull } from "../../src/magento/intake";
 import type { OrderCursor } from "../../src/magento/search";
 import { defaultIntegration, startMagentoSimulator, type MagentoSimulator } from "../../src/sandbox/magento";
-import { startTrytonSimulator, type TrytonSimulator } from "../../src/sandbox/tryton";
 import {
   StatusExporter,
   type ExportSummary,
@@ -23,7 +22,6 @@ import {
 } from "../../src/sync/status-export";
 import type { TrytonClient } from "../../src/tryton/rpc";
 import { SaleImporter } from "../../src/tryton/sale-import";
-import { flavourTitle, realTrytonServer, TRYTON_MATRIX } from "../support/tryton-server";
 import {
   fixtureOrder,
   memoryCursor,
@@ -32,7 +30,7 @@ import {
   writes,
   type RawOrder,
 } from "../support/status-export";
-import { describeContract, type ContractContext, type TrytonServerDescriptor } from "./harness";
+import { describeOnEveryTryton, type ContractContext } from "./harness";
 
 const writeMethods = /\.(create|write|delete|copy|quote|confirm|process|cancel|draft)$/;
 
@@ -306,27 +304,5 @@ function statusContract(ctx: ContractContext): void {
 }
 
 describe("Status export contract", function () {
-  let sim: TrytonSimulator | undefined;
-  const simulator = async (): Promise<TrytonServerDescriptor> => {
-    sim ??= await startTrytonSimulator({ password: "status-export-Sim-9" });
-    return {
-      kind: "simulator",
-      url: sim.url,
-      database: sim.database,
-      username: sim.username,
-      password: sim.password,
-      fixtures: sim.fixtures,
-    };
-  };
-  after(async () => {
-    await sim?.stop();
-  });
-
-  describeContract("status export: Tryton simulator", simulator, statusContract);
-  for (const flavour of TRYTON_MATRIX)
-    describeContract(
-      `status export: real ${flavourTitle(flavour)}`,
-      () => realTrytonServer(flavour),
-      statusContract,
-    );
+  describeOnEveryTryton("status export", statusContract, { password: "status-export-Sim-9" });
 });

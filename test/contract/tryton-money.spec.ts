@@ -8,13 +8,11 @@
  */
 import assert from "node:assert/strict";
 
-import { startTrytonSimulator, type TrytonSimulator } from "../../src/sandbox/tryton";
 import { amount } from "../../src/sync/amounts";
 import type { SyncResult } from "../../src/sync/result";
 import { decimal, type TrytonClient } from "../../src/tryton/rpc";
 import { SaleImporter, type ImportSettings } from "../../src/tryton/sale-import";
-import { flavourTitle, realTrytonServer, TRYTON_MATRIX } from "../support/tryton-server";
-import { describeContract, type ContractContext, type TrytonServerDescriptor } from "./harness";
+import { describeOnEveryTryton, type ContractContext } from "./harness";
 import {
   consistent,
   corpus,
@@ -111,23 +109,5 @@ function moneyContract(ctx: ContractContext): void {
 
 describe("Tryton money contract", function () {
   this.timeout(120_000);
-  let sim: TrytonSimulator | undefined;
-  const simulator = async (): Promise<TrytonServerDescriptor> => {
-    sim ??= await startTrytonSimulator();
-    return {
-      kind: "simulator",
-      url: sim.url,
-      database: sim.database,
-      username: sim.username,
-      password: sim.password,
-      fixtures: sim.fixtures,
-    };
-  };
-  after(async () => {
-    await sim?.stop();
-  });
-
-  describeContract("money: Tryton simulator", simulator, moneyContract);
-  for (const flavour of TRYTON_MATRIX)
-    describeContract(`money: real ${flavourTitle(flavour)}`, () => realTrytonServer(flavour), moneyContract);
+  describeOnEveryTryton("money", moneyContract);
 });

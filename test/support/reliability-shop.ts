@@ -250,21 +250,11 @@ export async function checkTryton(
       continue;
     }
     const saleLines = sale.lines.map((id) => lines.get(id)!).filter(Boolean);
-    const rounding = saleLines.find((l) => String(l.description).startsWith("Tax rounding"));
-    if (rounding) report.roundingGaps += 1;
+    if (saleLines.some(isRoundingLine)) report.roundingGaps += 1;
     const unit = minorUnitStep(order.order_currency_code);
-    const untaxed =
-      amount(order.subtotal ?? 0) +
-      amount(order.shipping_amount ?? 0) +
-      amount(order.discount_amount ?? 0) +
-      amount(order.discount_tax_compensation_amount ?? 0) +
-      amount(order.shipping_discount_tax_compensation_amount ?? 0) +
-      (rounding ? amount(String(rounding.unit_price)) : 0n);
-    // Tryton rounds each line to the currency: in yen each line may move the untaxed half a yen.
-    const drift = amount(String(sale.untaxed_amount)) - untaxed;
-    const allowed = unit > amount("0.01") ? unit * BigInt(saleLines.length) : 0n;
-    if ((drift < 0n ? -drift : drift) * 2n > allowed) {
-      wrong(`untaxed ${String(sale.untaxed_amount)}, expected ${amountText(untaxed)}`);
+    const untaxed = untaxedMismatch(order, String(sale.untaxed_amount), saleLines);
+    if (untaxed !== undefined) {
+      wrong(`untaxed ${String(sale.untaxed_amount)}, expected ${untaxed}`);
       continue;
     }
     const items = saleLines.filter(
@@ -355,4 +345,31 @@ export async function trytonDuplicates(
       .filter(([, ids]) => ids.length > 1)
       .map(([code, ids]) => `${code}: ${ids.join(", ")}`),
   };
+}
+
+export const isRoundingLine = (line: TrytonRecord): boolean =>
+  String(line.description).startsWith("Tax rounding");
+
+/**
+ * A Tryton sale's untaxed amount against Magento's: goods + shipping − discount without the tax
+ * it holds, plus the tax rounding line (docs/money.md). Tryton rounds each line to the currency,
+ * so in yen each line may move it by half a yen. The expected amount when it differs, else undefined.
+ */
+export function untaxedMismatch(
+  order: MagentoOrder,
+  untaxedAmount: string,
+  saleLines: TrytonRecord[],
+): string | undefined {
+  const rounding = saleLines.find(isRoundingLine);
+  const untaxed =
+    amount(order.subtotal ?? 0) +
+    amount(order.shipping_amount ?? 0) +
+    amount(order.discount_amount ?? 0) +
+    amount(order.discount_tax_compensation_amount ?? 0) +
+    amount(order.shipping_discount_tax_compensation_amount ?? 0) +
+    (rounding ? amount(String(rounding.unit_price)) : 0n);
+  const unit = minorUnitStep(order.order_currency_code);
+  const drift = amount(untaxedAmount) - untaxed;
+  const allowed = unit > amount("0.01") ? unit * BigInt(saleLines.length) : 0n;
+  return (drift < 0n ? -drift : drift) * 2n > allowed ? amountText(untaxed) : undefined;
 }
