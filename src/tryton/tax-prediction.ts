@@ -3,7 +3,7 @@
  * so that a sale whose total would differ from Magento's `grand_total` by tax rounding gets an
  * explicit rounding line instead of a silent difference (docs/money.md).
  *
- * Tryton's rules (trytond `account/tax.py` `TaxableMixin._get_taxes`, `sale/sale.py`):
+ * Tryton's rules, as docs/money.md §3 records them from the 6.0 and 7.0 sources:
  * - a line's amount is `quantity × unit_price` rounded to the currency, half to even;
  * - each tax on a line computes `unit_price × rate × quantity` unrounded (a fixed tax:
  *   `amount × quantity`);
